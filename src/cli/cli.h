@@ -1,0 +1,38 @@
+/* cli: the client commands. Each takes the arguments after its own name
+ * and returns the process exit status. */
+#ifndef HAUL_CLI_CLI_H
+#define HAUL_CLI_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+/* Exit statuses shared by every command (docs/cli.md lists them). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,       /* the download failed (network, server) */
+    EXIT_USAGE = 2,        /* bad command line */
+    EXIT_HTTP = 3,         /* the server refused (4xx, permanent 5xx) */
+    EXIT_VERIFY = 4,       /* size or SHA-256 did not match */
+    EXIT_LOCAL = 5,        /* local trouble: disk full, permissions */
+    EXIT_INTERRUPTED = 130 /* Ctrl-C: the part data is kept */
+};
+
+/* One command-line option: drives getopt_long and the --help text. */
+typedef struct cli_option {
+    int key;             /* short letter, or a value >= 256 */
+    const char *name;    /* long name */
+    const char *arg;     /* argument's name for help, NULL: a flag */
+    const char *help;
+} cli_option_t;
+
+/* Fills longopts (n + 1 entries) and shortopts (3n + 1 bytes) from the
+ * table of n options. */
+void cli_getopt_tables(const cli_option_t *opts, size_t n,
+                       struct option *longopts, char *shortopts);
+
+/* Prints the option table as help text to stdout. */
+void cli_print_options(const cli_option_t *opts, size_t n);
+
+int cmd_get(int argc, char **argv);
+
+#endif

@@ -1,0 +1,99 @@
+# Shared helpers for the end-to-end tests: each test sources this file,
+# gets a private temp folder ($T) and a test origin on a free loopback port
+# ($ORIGIN), and everything is stopped and removed when the test exits.
+set -euo pipefail
+
+: "${HAUL:?set HAUL to the haul binary}"
+: "${HAUL_ORIGIN:?set HAUL_ORIGIN to the haul-origin binary}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/haul-e2e.XXXXXX")
+ORIGIN_PID=""
+ORIGIN_LOG="$T/origin.log"
+
+cleanup() {
+    local rc=$?
+    [ -n "$ORIGIN_PID" ] && kill "$ORIGIN_PID" 2>/dev/null && wait "$ORIGIN_PID" 2>/dev/null
+    if [ $rc -ne 0 ]; then
+        echo "--- origin log ---" >&2
+        cat "$ORIGIN_LOG" >&2 2>/dev/null || true
+        echo "--- files under $T ---" >&2
+        find "$T" -maxdepth 4 >&2 || true
+    fi
+    rm -rf "$T"
+    exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+ok() {
+    echo "ok - $*"
+}
+
+# start_origin: runs the test origin and sets ORIGIN=http://127.0.0.1:PORT
+start_origin() {
+    "$HAUL_ORIGIN" --port 0 --port-file "$T/origin.port" --log "$ORIGIN_LOG" \
+        2>"$T/origin.stderr" &
+    ORIGIN_PID=$!
+    for _ in $(seq 1 100); do
+        [ -s "$T/origin.port" ] && break
+        sleep 0.05
+    done
+    [ -s "$T/origin.port" ] || fail "the test origin did not start: $(cat "$T/origin.stderr")"
+    ORIGIN="http://127.0.0.1:$(cat "$T/origin.port")"
+}
+
+# expected_sha SIZE [SEED [VERSION]]: the SHA-256 of the origin's content
+expected_sha() {
+    "$HAUL_ORIGIN" --generate "$1" --seed "${2:-0}" --version "${3:-0}" \
+        | sha256sum | cut -d' ' -f1
+}
+
+file_sha() {
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+file_size() {
+    stat -c %s "$1"
+}
+
+# assert_eq WHAT GOT WANT
+assert_eq() {
+    [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# assert_contains WHAT FILE TEXT
+assert_contains() {
+    grep -qF -- "$3" "$2" || fail "$1: '$3' not in $2: $(cat "$2")"
+}
+
+# log_lines PATTERN: origin log lines whose URI contains PATTERN
+log_lines() {
+    grep -F -- "$1" "$ORIGIN_LOG" || true
+}
+
+# sent_total PATTERN: body bytes the origin sent for matching requests
+sent_total() {
+    log_lines "$1" | awk '{ if ($5 != "-") s += $5 } END { print s + 0 }'
+}
+
+# no_temp_left DIR: nothing of an unfinished download remains in DIR
+no_temp_left() {
+    if [ -d "$1/.haul-tmp" ] && [ -n "$(ls -A "$1/.haul-tmp")" ]; then
+        fail "temp data left in $1/.haul-tmp: $(ls -R "$1/.haul-tmp")"
+    fi
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
+wait_for() {
+    local limit=$1
+    shift
+    local end=$((SECONDS + limit))
+    until "$@"; do
+        [ $SECONDS -lt $end ] || return 1
+        sleep 0.05
+    done
+}

@@ -1,0 +1,667 @@
+/* haul-origin: a test HTTP origin with fault injection, on libevent's evhttp.
+ *
+ * It serves deterministic content of any size with Range, ETag and
+ * Last-Modified, breaks in the ways real servers break when a query
+ * parameter asks it to, and logs every request with the bytes it sent, so
+ * tests can prove what was (and was not) fetched. tests/origin/README.md
+ * documents the interface. Loopback only. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BLOCK (256 * 1024)
+#define MAX_CUTS 8
+
+static struct event_base *base;
+static FILE *logf_;
+
+/* ---- content ------------------------------------------------------------ */
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+/* Fills out with the resource's bytes [off, off+len). */
+static void content(uint64_t seed, unsigned version, uint64_t off, unsigned char *out,
+                    size_t len)
+{
+    uint64_t key = seed * 0x2545F4914F6CDD1DULL ^ (uint64_t)version * 0x9E3779B97F4A7C15ULL;
+    size_t i = 0;
+    while (i < len) {
+        uint64_t pos = off + i;
+        uint64_t w = splitmix64((pos / 8) ^ key);
+        unsigned k = (unsigned)(pos % 8);
+        for (; k < 8 && i < len; k++, i++)
+            out[i] = (unsigned char)(w >> (8 * k));
+    }
+}
+
+/* ---- per-URL request counters (fail=, change_after=) --------------------- */
+
+typedef struct counter {
+    char *key;
+    unsigned count;
+    struct counter *next;
+} counter_t;
+static counter_t *counters;
+
+static unsigned count_request(const char *key)
+{
+    for (counter_t *c = counters; c; c = c->next)
+        if (strcmp(c->key, key) == 0)
+            return ++c->count;
+    counter_t *c = calloc(1, sizeof *c);
+    if (!c || !(c->key = strdup(key))) {
+        free(c);
+        return 1;
+    }
+    c->count = 1;
+    c->next = counters;
+    counters = c;
+    return 1;
+}
+
+/* ---- one streamed response ---------------------------------------------- */
+
+typedef struct stream {
+    struct evhttp_request *req;
+    struct evhttp_connection *evcon;
+    char *method, *uri;
+    int status;
+    uint64_t seed;
+    unsigned version;
+    uint64_t pos, end;           /* next byte to send, one past the last */
+    uint64_t first;              /* first byte of the body */
+    uint64_t sent;               /* bytes flushed to the socket */
+    uint64_t queued;             /* bytes handed to evhttp */
+    uint64_t cuts[MAX_CUTS];
+    int ncuts;
+    int64_t stall;               /* stop after this many body bytes, -1 none */
+    int close_at_end;            /* the Content-Length lied: close after the body */
+    uint64_t rate;               /* bytes/s, 0 = unlimited */
+    struct timespec started;
+    struct event *timer;
+    int logged;
+    int stalled;                 /* watching for the client to leave */
+    struct stream *prev, *next;  /* live streams, freed at exit */
+} stream_t;
+
+static stream_t *streams;
+
+static void log_line(const char *method, const char *uri, int status, const char *first,
+                     uint64_t sent, int complete)
+{
+    if (!logf_)
+        return;
+    fprintf(logf_, "%s %s %d %s %" PRIu64 " %d\n", method, uri, status, first, sent, complete);
+    fflush(logf_);
+}
+
+static void stream_log(stream_t *s, int complete)
+{
+    if (s->logged)
+        return;
+    s->logged = 1;
+    char first[32];
+    snprintf(first, sizeof first, "%" PRIu64, s->first);
+    log_line(s->method, s->uri, s->status, first, s->sent, complete);
+}
+
+static void stream_free(stream_t *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else if (streams == s)
+        streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (s->timer)
+        event_free(s->timer);
+    free(s->method);
+    free(s->uri);
+    free(s);
+}
+
+/* The client went away (or we closed): log what was sent, forget it. */
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    stream_t *s = arg;
+    stream_log(s, 0);
+    /* a network failure detaches a request whose reply is unfinished from
+     * its connection (libevent's evhttp_connection_incoming_fail): then it
+     * is ours to free; otherwise the connection frees it */
+    if (evhttp_request_get_connection(s->req) == NULL)
+        evhttp_request_free(s->req);
+    stream_free(s);
+}
+
+/* Closes the connection after what is queued is flushed: the client sees
+ * the body end early. */
+static void cut_connection(stream_t *s)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    shutdown(fd, SHUT_RDWR);
+}
+
+static double elapsed(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void send_more(stream_t *s);
+
+static void on_chunk_flushed(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    stream_t *s = arg;
+    s->sent = s->queued;
+    send_more(s);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    stream_t *s = arg;
+    if (!s->stalled) {
+        send_more(s);
+        return;
+    }
+    /* stalled: nothing is written, so evhttp cannot see the client leave;
+     * look ourselves, and drop the connection when it is gone */
+    char byte;
+    evutil_socket_t sfd = bufferevent_getfd(evhttp_connection_get_bufferevent(s->evcon));
+    ssize_t n = recv(sfd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        evhttp_connection_free(s->evcon); /* runs on_conn_close */
+        return;
+    }
+    struct timeval tv = {0, 100000};
+    evtimer_add(s->timer, &tv);
+}
+
+/* Where the body must stop before pos reaches end: a cut, or the stall. */
+static uint64_t next_stop(const stream_t *s, int *kind)
+{
+    uint64_t stop = s->end;
+    *kind = 0;
+    for (int i = 0; i < s->ncuts; i++)
+        if (s->cuts[i] > s->first && s->cuts[i] >= s->pos && s->cuts[i] < stop) {
+            stop = s->cuts[i];
+            *kind = 1;
+        }
+    if (s->stall >= 0 && s->first + (uint64_t)s->stall < stop &&
+        s->first + (uint64_t)s->stall >= s->pos) {
+        stop = s->first + (uint64_t)s->stall;
+        *kind = 2;
+    }
+    return stop;
+}
+
+static void send_more(stream_t *s)
+{
+    int kind;
+    uint64_t stop = next_stop(s, &kind);
+    if (s->pos >= stop) {
+        if (kind == 1) { /* cut: close now that everything before it is out */
+            cut_connection(s);
+            return;
+        }
+        if (kind == 2 && !s->stalled) { /* stall: send nothing more, keep the connection */
+            s->stalled = 1;
+            struct timeval tv = {0, 100000};
+            evtimer_add(s->timer, &tv);
+        }
+        if (kind == 2)
+            return;
+        /* the whole body is out */
+        stream_log(s, 1);
+        evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+        int close_now = s->close_at_end;
+        struct evhttp_connection *evcon = s->evcon;
+        evhttp_send_reply_end(s->req);
+        if (close_now) {
+            struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+            shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+        }
+        stream_free(s);
+        return;
+    }
+    uint64_t n = stop - s->pos;
+    if (n > BLOCK)
+        n = BLOCK;
+    if (s->rate) {
+        uint64_t slice = s->rate / 20 + 1;
+        if (n > slice)
+            n = slice;
+        double due = (double)s->queued / (double)s->rate - elapsed(&s->started);
+        if (due > 0.0005) {
+            struct timeval tv = {(time_t)due, (suseconds_t)((due - (double)(time_t)due) * 1e6)};
+            evtimer_add(s->timer, &tv);
+            return;
+        }
+    }
+    struct evbuffer *buf = evbuffer_new();
+    struct evbuffer_iovec vec;
+    if (!buf || evbuffer_reserve_space(buf, n, &vec, 1) < 1) {
+        evbuffer_free(buf);
+        cut_connection(s);
+        return;
+    }
+    content(s->seed, s->version, s->pos, vec.iov_base, n);
+    vec.iov_len = n;
+    evbuffer_commit_space(buf, &vec, 1);
+    s->pos += n;
+    s->queued += n;
+    evhttp_send_reply_chunk_with_cb(s->req, buf, on_chunk_flushed, s);
+    evbuffer_free(buf);
+}
+
+/* ---- request handling --------------------------------------------------- */
+
+typedef struct params {
+    uint64_t size, seed, rate, cl;
+    int has_cl;
+    uint64_t cuts[MAX_CUTS];
+    int ncuts;
+    long change_after, fail, fail_status, retry_after, status, stall, delay_ms;
+    long cut_times;
+    int norange;
+    const char *ctype, *cd;
+} params_t;
+
+static long qlong(struct evkeyvalq *q, const char *name, long dflt)
+{
+    const char *v = evhttp_find_header(q, name);
+    return v ? strtol(v, NULL, 10) : dflt;
+}
+
+static void parse_params(struct evkeyvalq *q, params_t *p)
+{
+    const char *v;
+    memset(p, 0, sizeof *p);
+    p->size = (v = evhttp_find_header(q, "size")) ? strtoull(v, NULL, 10) : 1048576;
+    p->seed = (v = evhttp_find_header(q, "seed")) ? strtoull(v, NULL, 10) : 0;
+    p->rate = (v = evhttp_find_header(q, "rate")) ? strtoull(v, NULL, 10) : 0;
+    if ((v = evhttp_find_header(q, "cl"))) {
+        p->cl = strtoull(v, NULL, 10);
+        p->has_cl = 1;
+    }
+    if ((v = evhttp_find_header(q, "cut"))) {
+        const char *c = v;
+        while (*c && p->ncuts < MAX_CUTS) {
+            char *end;
+            p->cuts[p->ncuts++] = strtoull(c, &end, 10);
+            c = *end == ',' ? end + 1 : end + strlen(end);
+        }
+    }
+    p->cut_times = qlong(q, "cut_times", -1);
+    p->change_after = qlong(q, "change_after", -1);
+    p->fail = qlong(q, "fail", 0);
+    p->fail_status = qlong(q, "fail_status", 503);
+    p->retry_after = qlong(q, "retry_after", 1);
+    p->status = qlong(q, "status", 0);
+    p->stall = qlong(q, "stall", -1);
+    p->delay_ms = qlong(q, "delay_ms", 0);
+    p->norange = qlong(q, "norange", 0) != 0;
+    p->ctype = evhttp_find_header(q, "ctype");
+    p->cd = evhttp_find_header(q, "cd");
+}
+
+static const char *method_name(struct evhttp_request *req)
+{
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    default: return "OTHER";
+    }
+}
+
+/* A short complete answer (errors, redirects). */
+static void send_simple(struct evhttp_request *req, int status, const char *reason,
+                        const char *body)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (b)
+        evbuffer_add_printf(b, "%s\n", body);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
+    log_line(method_name(req), evhttp_request_get_uri(req), status, "-", 0, 1);
+    evhttp_send_reply(req, status, reason, b);
+    if (b)
+        evbuffer_free(b);
+}
+
+/* Parses a single "bytes=" range against size. Returns 1 satisfiable (sets
+ * a, b inclusive), 0 unsatisfiable, -1 malformed/absent. */
+static int parse_range(const char *h, uint64_t size, uint64_t *a, uint64_t *b)
+{
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return -1;
+    const char *p = h + 6;
+    char *end;
+    if (*p == '-') {
+        uint64_t n = strtoull(p + 1, &end, 10);
+        if (end == p + 1 || *end)
+            return -1;
+        if (n == 0 || size == 0)
+            return 0;
+        *a = n >= size ? 0 : size - n;
+        *b = size - 1;
+        return 1;
+    }
+    uint64_t x = strtoull(p, &end, 10);
+    if (end == p || *end != '-')
+        return -1;
+    p = end + 1;
+    uint64_t y = size ? size - 1 : 0;
+    if (*p) {
+        y = strtoull(p, &end, 10);
+        if (*end || y < x)
+            return -1;
+        if (y >= size)
+            y = size - 1;
+    }
+    if (x >= size)
+        return 0;
+    *a = x;
+    *b = y;
+    return 1;
+}
+
+static void answer_data(struct evhttp_request *req, const params_t *p, unsigned version,
+                        unsigned nth)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    char etag[96], lm[64], tmp[128];
+    snprintf(etag, sizeof etag, "\"%" PRIu64 "-%" PRIu64 "-v%u\"", p->size, p->seed, version);
+    time_t t = 1767225600 + (time_t)version * 86400; /* 2026-01-01 + version days */
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(lm, sizeof lm, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    evhttp_add_header(out, "ETag", etag);
+    evhttp_add_header(out, "Last-Modified", lm);
+    evhttp_add_header(out, "Content-Type", p->ctype ? p->ctype : "application/octet-stream");
+    if (p->cd)
+        evhttp_add_header(out, "Content-Disposition", p->cd);
+    if (!p->norange)
+        evhttp_add_header(out, "Accept-Ranges", "bytes");
+
+    uint64_t a = 0, b = p->size ? p->size - 1 : 0;
+    int status = 200;
+    const char *range = p->norange ? NULL : evhttp_find_header(in, "Range");
+    const char *if_range = evhttp_find_header(in, "If-Range");
+    if (range && if_range && strcmp(if_range, etag) != 0 && strcmp(if_range, lm) != 0)
+        range = NULL; /* the client's copy is stale: send everything */
+    int r = parse_range(range, p->size, &a, &b);
+    if (r == 0) {
+        snprintf(tmp, sizeof tmp, "bytes */%" PRIu64, p->size);
+        evhttp_add_header(out, "Content-Range", tmp);
+        evhttp_add_header(out, "Content-Length", "0");
+        log_line(method_name(req), evhttp_request_get_uri(req), 416, "-", 0, 1);
+        evhttp_send_reply(req, 416, "Range Not Satisfiable", NULL);
+        return;
+    }
+    if (r == 1) {
+        status = 206;
+        snprintf(tmp, sizeof tmp, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, a, b, p->size);
+        evhttp_add_header(out, "Content-Range", tmp);
+    }
+    uint64_t len = p->size ? b - a + 1 : 0;
+    snprintf(tmp, sizeof tmp, "%" PRIu64, p->has_cl ? p->cl : len);
+    evhttp_add_header(out, "Content-Length", tmp);
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+        log_line("HEAD", evhttp_request_get_uri(req), status, "-", 0, 1);
+        evhttp_send_reply(req, status, status == 206 ? "Partial Content" : "OK", NULL);
+        return;
+    }
+    stream_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
+    s->req = req;
+    s->evcon = evhttp_request_get_connection(req);
+    s->method = strdup("GET");
+    s->uri = strdup(evhttp_request_get_uri(req));
+    s->status = status;
+    s->seed = p->seed;
+    s->version = version;
+    s->first = s->pos = a;
+    s->end = a + len;
+    s->ncuts = p->cut_times >= 0 && (long)nth > p->cut_times ? 0 : p->ncuts;
+    memcpy(s->cuts, p->cuts, sizeof s->cuts);
+    s->stall = p->stall;
+    s->rate = p->rate;
+    s->close_at_end = p->has_cl && p->cl != len;
+    s->timer = evtimer_new(base, on_timer, s);
+    clock_gettime(CLOCK_MONOTONIC, &s->started);
+    if (!s->method || !s->uri || !s->timer) {
+        stream_free(s);
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
+    s->next = streams;
+    if (streams)
+        streams->prev = s;
+    streams = s;
+    evhttp_connection_set_closecb(s->evcon, on_conn_close, s);
+    evhttp_send_reply_start(req, status, status == 206 ? "Partial Content" : "OK");
+    send_more(s);
+}
+
+typedef struct delayed {
+    struct evhttp_request *req;
+    struct event *ev;
+} delayed_t;
+
+static void handle(struct evhttp_request *req, int delayed);
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    delayed_t *d = arg;
+    struct evhttp_request *req = d->req;
+    event_free(d->ev);
+    free(d);
+    handle(req, 1);
+}
+
+static void handle(struct evhttp_request *req, int delayed)
+{
+    const char *uri = evhttp_request_get_uri(req);
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *path = evhttp_uri_get_path(u);
+    const char *query = evhttp_uri_get_query(u);
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    if (query)
+        evhttp_parse_query_str(query, &q);
+    params_t p;
+    parse_params(&q, &p);
+
+    if (!delayed && p.delay_ms > 0) {
+        delayed_t *d = calloc(1, sizeof *d);
+        if (d && (d->ev = evtimer_new(base, on_delay, d))) {
+            d->req = req;
+            struct timeval tv = {p.delay_ms / 1000, (p.delay_ms % 1000) * 1000};
+            evtimer_add(d->ev, &tv);
+            evhttp_clear_headers(&q);
+            return;
+        }
+        free(d);
+    }
+    if (!path)
+        path = "/";
+    if (strncmp(path, "/redirect/", 10) == 0) {
+        char *end;
+        long n = strtol(path + 10, &end, 10);
+        const char *rest = *end == '/' ? end : "/";
+        char loc[4096];
+        if (n > 1)
+            snprintf(loc, sizeof loc, "/redirect/%ld%s%s%s", n - 1, rest, query ? "?" : "",
+                     query ? query : "");
+        else
+            snprintf(loc, sizeof loc, "%s%s%s", rest, query ? "?" : "", query ? query : "");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Location", loc);
+        send_simple(req, 302, "Found", "redirect");
+    } else if (strcmp(path, "/loop") == 0) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Location", uri);
+        send_simple(req, 302, "Found", "loop");
+    } else if (strcmp(path, "/data") == 0 || strncmp(path, "/data/", 6) == 0) {
+        unsigned n = count_request(uri);
+        if (p.status) {
+            send_simple(req, (int)p.status, "Injected", "injected status");
+        } else if ((long)n <= p.fail) {
+            if (p.retry_after >= 0) {
+                char ra[32];
+                snprintf(ra, sizeof ra, "%ld", p.retry_after);
+                evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
+            }
+            send_simple(req, (int)p.fail_status, "Injected Failure", "try again later");
+        } else {
+            unsigned version = p.change_after >= 0 && (long)n > p.change_after ? 1 : 0;
+            answer_data(req, &p, version, n);
+        }
+    } else {
+        send_simple(req, 404, "Not Found", "not found");
+    }
+    evhttp_clear_headers(&q);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    handle(req, 0);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    (void)arg;
+    event_base_loopbreak(base);
+}
+
+static int generate(uint64_t size, uint64_t seed, unsigned version)
+{
+    static unsigned char buf[BLOCK];
+    for (uint64_t off = 0; off < size;) {
+        size_t n = size - off < BLOCK ? (size_t)(size - off) : BLOCK;
+        content(seed, version, off, buf, n);
+        if (fwrite(buf, 1, n, stdout) != n)
+            return 1;
+        off += n;
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int write_port_file(const char *path, int port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%d\n", port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0;
+    const char *port_file = NULL, *log_path = NULL;
+    int gen = 0;
+    uint64_t gen_size = 0, gen_seed = 0;
+    unsigned gen_version = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--port") && v) port = atoi(argv[++i]);
+        else if (!strcmp(a, "--port-file") && v) port_file = argv[++i];
+        else if (!strcmp(a, "--log") && v) log_path = argv[++i];
+        else if (!strcmp(a, "--generate") && v) { gen = 1; gen_size = strtoull(argv[++i], NULL, 10); }
+        else if (!strcmp(a, "--seed") && v) gen_seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--version") && v) gen_version = (unsigned)atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: haul-origin [--port P] [--port-file F] [--log F]\n"
+                            "       haul-origin --generate SIZE [--seed S] [--version V]\n");
+            return 2;
+        }
+    }
+    if (gen)
+        return generate(gen_size, gen_seed, gen_version);
+
+    signal(SIGPIPE, SIG_IGN);
+    if (log_path && !(logf_ = fopen(log_path, "a"))) {
+        perror(log_path);
+        return 1;
+    }
+    base = event_base_new();
+    struct evhttp *http = base ? evhttp_new(base) : NULL;
+    if (!http) {
+        fprintf(stderr, "haul-origin: cannot set up libevent\n");
+        return 1;
+    }
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_gencb(http, on_request, NULL);
+    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(http, "127.0.0.1", (ev_uint16_t)port);
+    if (!sock) {
+        fprintf(stderr, "haul-origin: cannot listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
+        return 1;
+    }
+    struct sockaddr_in sin;
+    socklen_t slen = sizeof sin;
+    getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &slen);
+    port = ntohs(sin.sin_port);
+    if (port_file && write_port_file(port_file, port) != 0) {
+        perror(port_file);
+        return 1;
+    }
+    fprintf(stderr, "haul-origin listening on 127.0.0.1:%d\n", port);
+    struct event *sigint = evsignal_new(base, SIGINT, on_signal, NULL);
+    struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
+    evsignal_add(sigint, NULL);
+    evsignal_add(sigterm, NULL);
+    event_base_dispatch(base);
+    event_free(sigint);
+    event_free(sigterm);
+    while (streams) /* connections in the middle of a body */
+        evhttp_connection_free(streams->evcon);
+    evhttp_free(http);
+    event_base_free(base);
+    while (counters) {
+        counter_t *c = counters;
+        counters = c->next;
+        free(c->key);
+        free(c);
+    }
+    if (logf_)
+        fclose(logf_);
+    return 0;
+}
