@@ -20,14 +20,13 @@
 #   BENCH_TIMEOUT   per-download timeout, s      (default: 600)
 #   BENCH_RESULTS   where the report goes        (default: <repo>/bench/results)
 #   BENCH_WARMUP    untimed warm-up rounds       (default: 1)
-#   BENCH_PREFAULT  auto|1|0 (default: auto = on when RAM allows). Before each
-#                   run, write and delete ~1.5x the file size in tmpfs so the
-#                   download lands in memory the kernel has touched recently.
-#                   Without it, on VMs with free page reporting (virtio-balloon,
-#                   e.g. Firecracker) pages freed more than ~2 s earlier are
-#                   handed back to the host and every write faults them in
-#                   again: measured 0.18 s vs 0.95 s for dd of 1 GiB, varying
-#                   run to run, which swamps the differences being measured.
+#
+# Noise warning: on VMs with virtio-balloon free page reporting (Firecracker,
+# some clouds) memory freed by deleting the previous output is handed back to
+# the host after ~2 s and every write must fault it in again; how much of a
+# run hits such pages varies run to run (dd of 256 MiB: 0.05 s to 0.35 s).
+# The header says whether this is the case; read the min-max column and use
+# more rounds (BENCH_ROUNDS) there.
 #
 # Exit status: 0 when every run produced the right file, 1 when any contender
 # produced a wrong/short file or failed, 2 on setup errors.
@@ -42,7 +41,6 @@ PORT0=${BENCH_PORT:-18080}
 TMO=${BENCH_TIMEOUT:-600}
 RESULTS=${BENCH_RESULTS:-$REPO/bench/results}
 WARMUP=${BENCH_WARMUP:-1}
-PREFAULT=${BENCH_PREFAULT:-auto}
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
@@ -52,7 +50,6 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
 [[ $PORT0 =~ ^[1-9][0-9]*$ ]]   || die "BENCH_PORT must be a port number (got '$PORT0')"
 [[ $TMO =~ ^[1-9][0-9]*$ ]]     || die "BENCH_TIMEOUT must be a positive integer (got '$TMO')"
 [[ $WARMUP =~ ^[0-9]+$ ]]       || die "BENCH_WARMUP must be a non-negative integer (got '$WARMUP')"
-[[ $PREFAULT =~ ^(auto|0|1)$ ]] || die "BENCH_PREFAULT must be auto, 0 or 1 (got '$PREFAULT')"
 
 # ---------------------------------------------------------------- tools
 say "checking tools (scripts/bootstrap bench)"
@@ -105,7 +102,6 @@ cleanup() {
         kill -KILL "$NGINX_PID" 2>/dev/null
         wait "$NGINX_PID" 2>/dev/null
     fi
-    [[ -n ${PF_FILE:-} ]] && rm -f "$PF_FILE"
     rm -rf "$OUT_DIR" "$NGX" "$WORK/empty" "$RAW" "$WORK"/*.time "$WORK"/*.size "$WORK"/*.err
     if [[ $KEEP != 1 ]]; then
         rm -f "$SRC"
@@ -133,27 +129,6 @@ say "hashing the source (also warms the page cache)"
 SRC_SHA=$(sha256sum "$SRC" | cut -d' ' -f1)
 cat "$SRC" >/dev/null
 
-# ---------------------------------------------------------------- prefault
-PF_MB=$((SIZE_MB * 3 / 2 + 64))
-avail_mb=$(awk '/^MemAvailable/{print int($2 / 1024)}' /proc/meminfo)
-if [[ $PREFAULT == auto ]]; then
-    # the source (SIZE) must stay cached while PF_MB sits in tmpfs and the
-    # download (SIZE) is written: ask for ample headroom.
-    if ((avail_mb >= 4 * SIZE_MB + 1024)); then PREFAULT=1; else PREFAULT=0; fi
-fi
-PF_FILE=""
-if [[ $PREFAULT == 1 ]]; then
-    if [[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs && -w /dev/shm ]]; then
-        PF_FILE=/dev/shm/haul-bench-prefault.$$
-    else
-        PF_FILE=$WORK/prefault.tmp   # page cache; deleted before writeback
-    fi
-fi
-prefault() {
-    [[ -n $PF_FILE ]] || return 0
-    dd if=/dev/zero of="$PF_FILE" bs=1M count="$PF_MB" status=none
-    rm -f "$PF_FILE"
-}
 page_reporting=no
 for d in /sys/bus/virtio/devices/*; do
     [[ -r $d/device && $(cat "$d/device") == 0x0005 ]] || continue
@@ -274,7 +249,7 @@ FAILS=()
 : >"$RAW"
 printf 'round\tcontender\twall_s\tuser_s\tsys_s\trss_kib\tstatus\n' >"$RAW"
 n=${#NAMES[@]}
-say "$WARMUP warm-up + $ROUNDS timed rounds x $n contenders, $SIZE_MB MiB each (prefault: $([[ -n $PF_FILE ]] && echo "$PF_MB MiB via $PF_FILE" || echo off))"
+say "$WARMUP warm-up + $ROUNDS timed rounds x $n contenders, $SIZE_MB MiB each"
 for ((r = -WARMUP; r < ROUNDS; r++)); do
     order=()
     for ((i = 0; i < n; i++)); do order+=("${NAMES[((i + r) % n + n) % n]}"); done
@@ -286,7 +261,6 @@ for ((r = -WARMUP; r < ROUNDS; r++)); do
         [[ $OUT != /dev/null ]] && rm -f "$OUT" "$OUT.aria2"
         rm -f "$tf" "$sf" "$ef"
         sync
-        prefault
         t0=$EPOCHREALTIME
         set +e
         timeout "$TMO" /usr/bin/time -o "$tf" -f '%e %U %S %M' "${CMD[@]}" >"$sf" 2>"$ef"
@@ -395,7 +369,8 @@ REPORT=$RESULTS/direct-$DATE.md
     echo
     echo "- machine: $(nproc) CPUs, ${host_cpu:-unknown CPU}, kernel $(uname -r), $(awk '/^MemTotal/{printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
     echo "- file: $SIZE_MB MiB ($SIZE bytes) random, served by $ver_nginx on 127.0.0.1:$PORT (sendfile on, access_log off); downloads to $WORK ($fs), source kept hot in page cache"
-    echo "- rounds: $ROUNDS timed after $WARMUP untimed warm-up, contenders rotated each round; before every run (untimed): rm the output, \`sync\`, prefault $([[ -n $PF_FILE ]] && echo "$PF_MB MiB" || echo "off") (VM free page reporting: $page_reporting)"
+    echo "- rounds: $ROUNDS timed after $WARMUP untimed warm-up, contenders rotated each round; before every run (untimed): rm the output, \`sync\`; no cache drop (the source stays hot)"
+    [[ $page_reporting == yes ]] && echo "- **noise warning**: this VM has virtio-balloon free page reporting (freed memory returns to the host and must be faulted back in by whoever writes next); expect wide min–max spreads"
     echo "- tools: $ver_curl; $ver_wget; $ver_aria; $ver_dd; haul: $ver_haul"
     echo "- MB/s = 1e6 bytes/s over wall time; CPU = user+sys; RSS = peak (GNU time %M); ratios vs curl = median of per-round paired ratios"
     echo
