@@ -8,11 +8,18 @@ set -euo pipefail
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/haul-e2e.XXXXXX")
 ORIGIN_PID=""
+ORIGIN_STRICT=1 # a server other than haul-origin sets 0
 ORIGIN_LOG="$T/origin.log"
 
 cleanup() {
     local rc=$?
-    [ -n "$ORIGIN_PID" ] && kill "$ORIGIN_PID" 2>/dev/null && wait "$ORIGIN_PID" 2>/dev/null
+    if [ -n "$ORIGIN_PID" ] && kill "$ORIGIN_PID" 2>/dev/null; then
+        # haul-origin exits 0 on SIGTERM, and non-zero on a sanitizer report
+        if ! wait "$ORIGIN_PID" 2>/dev/null && [ "$ORIGIN_STRICT" = 1 ] && [ $rc -eq 0 ]; then
+            echo "FAIL: the test origin did not exit cleanly: $(cat "$T/origin.stderr")" >&2
+            rc=1
+        fi
+    fi
     if [ $rc -ne 0 ]; then
         echo "--- origin log ---" >&2
         cat "$ORIGIN_LOG" >&2 2>/dev/null || true

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# HTTPS with a certificate that is not valid (self-signed, made here): haul
+# refuses at once, says why, and leaves nothing behind. The server is
+# `openssl s_server` on loopback.
+. "$(dirname "$0")/lib.sh"
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+    -days 1 -subj /CN=localhost 2>/dev/null || fail "cannot make a certificate"
+port=$((20000 + RANDOM % 20000))
+openssl s_server -accept "127.0.0.1:$port" -cert "$T/cert.pem" -key "$T/key.pem" \
+    -www -quiet >/dev/null 2>&1 &
+ORIGIN_PID=$!
+ORIGIN_STRICT=0
+up() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+wait_for 10 up || fail "openssl s_server did not start"
+
+set +e
+"$HAUL" get "https://127.0.0.1:$port/file.bin" -d "$T/dl" 2>"$T/err"
+rc=$?
+set -e
+assert_eq "exit code" $rc 1
+assert_contains "message" "$T/err" "TLS certificate is not valid"
+assert_eq "attempts (no retry)" "$(grep -c "certificate" "$T/err")" 1
+[ -z "$(ls -A "$T/dl" 2>/dev/null)" ] || fail "files left: $(ls -A "$T/dl")"
+ok "an invalid certificate is refused at once (exit 1)"
