@@ -224,7 +224,7 @@ add() { NAMES+=("$1"); LABELS+=("$2"); }
 add curl "curl"
 add wget "wget"
 add aria2c "aria2c -x1 -s1"
-add dd "dd bs=1M (disk limit)"
+add dd "dd bs=1M (local copy)"
 add curl-null "curl > /dev/null (net limit)"
 
 # Sets CMD (array) and OUT for contender $1.
