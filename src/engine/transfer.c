@@ -291,7 +291,13 @@ transfer_t *transfer_start(engine_t *eng, const transfer_opts_t *opts,
     SETOPT(e, CURLOPT_FOLLOWLOCATION, 1L, rc);
     SETOPT(e, CURLOPT_MAXREDIRS, 10L, rc);
     SETOPT(e, CURLOPT_AUTOREFERER, 1L, rc);
-    SETOPT(e, CURLOPT_BUFFERSIZE, (long)RECV_BUFFER_SIZE, rc);
+    /* Big reads for speed; small ones under a speed limit: libcurl checks
+     * its limit only between bursts of up to ~100 reads, so a read must be
+     * about 1/1000 of a second's worth for the limit to hold. */
+    long bufsize = RECV_BUFFER_SIZE;
+    if (opts->max_speed > 0 && opts->max_speed / 1000 < bufsize)
+        bufsize = opts->max_speed / 1000 < 1024 ? 1024 : (long)(opts->max_speed / 1000);
+    SETOPT(e, CURLOPT_BUFFERSIZE, bufsize, rc);
     SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L, rc);
     SETOPT(e, CURLOPT_WRITEFUNCTION, on_curl_write, rc);
     SETOPT(e, CURLOPT_WRITEDATA, t, rc);

@@ -290,7 +290,7 @@ typedef struct params {
     long change_after, fail, fail_status, retry_after, status, stall, delay_ms;
     long cut_times;
     int norange;
-    const char *ctype, *cd;
+    const char *ctype, *cd, *require, *to;
 } params_t;
 
 static long qlong(struct evkeyvalq *q, const char *name, long dflt)
@@ -329,6 +329,25 @@ static void parse_params(struct evkeyvalq *q, params_t *p)
     p->norange = qlong(q, "norange", 0) != 0;
     p->ctype = evhttp_find_header(q, "ctype");
     p->cd = evhttp_find_header(q, "cd");
+    p->require = evhttp_find_header(q, "require");
+    p->to = evhttp_find_header(q, "to");
+}
+
+/* True when the request carries the "Name: value" header p->require asks for. */
+static int has_required_header(struct evhttp_request *req, const params_t *p)
+{
+    if (!p->require)
+        return 1;
+    const char *colon = strchr(p->require, ':');
+    if (!colon)
+        return 0;
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(colon - p->require), p->require);
+    const char *want = colon + 1;
+    while (*want == ' ')
+        want++;
+    const char *got = evhttp_find_header(evhttp_request_get_input_headers(req), name);
+    return got && strcmp(got, want) == 0;
 }
 
 static const char *method_name(struct evhttp_request *req)
@@ -529,6 +548,9 @@ static void handle(struct evhttp_request *req, int delayed)
             snprintf(loc, sizeof loc, "%s%s%s", rest, query ? "?" : "", query ? query : "");
         evhttp_add_header(evhttp_request_get_output_headers(req), "Location", loc);
         send_simple(req, 302, "Found", "redirect");
+    } else if (strcmp(path, "/to") == 0 && p.to) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Location", p.to);
+        send_simple(req, 302, "Found", "redirect");
     } else if (strcmp(path, "/loop") == 0) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Location", uri);
         send_simple(req, 302, "Found", "loop");
@@ -536,6 +558,8 @@ static void handle(struct evhttp_request *req, int delayed)
         unsigned n = count_request(uri);
         if (p.status) {
             send_simple(req, (int)p.status, "Injected", "injected status");
+        } else if (!has_required_header(req, &p)) {
+            send_simple(req, 403, "Forbidden", "a required header is missing");
         } else if ((long)n <= p.fail) {
             if (p.retry_after >= 0) {
                 char ra[32];
