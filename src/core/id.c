@@ -1,6 +1,6 @@
 #include "core/id.h"
 
-#include <openssl/evp.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -17,13 +17,23 @@ static void encode(const unsigned char *bytes, char out[ID_LEN + 1])
     out[ID_LEN] = '\0';
 }
 
+/* FNV-1a, then a 64-bit finalizer (splitmix64) so every bit mixes. No
+ * crypto: ids name temp folders, and OpenSSL's digest machinery alone
+ * would cost a download ~350 KiB of memory. */
 void id_from_text(const char *text, char out[ID_LEN + 1])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL))
-        memset(md, 0, sizeof md); /* cannot happen with the default provider */
-    encode(md, out);
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    unsigned char bytes[8];
+    for (int i = 0; i < 8; i++)
+        bytes[i] = (unsigned char)(h >> (56 - 8 * i));
+    encode(bytes, out);
 }
 
 int id_random(char out[ID_LEN + 1])

@@ -8,7 +8,7 @@
 
 #define ID_LEN 10
 
-/* A stable id derived from text (SHA-256 of it): the same text always
+/* A stable id derived from text (a 64-bit hash of it): the same text always
  * gives the same id. out must hold ID_LEN + 1 bytes. */
 void id_from_text(const char *text, char out[ID_LEN + 1]);
 

@@ -1,6 +1,5 @@
 #include "core/progress.h"
 
-#include <math.h>
 #include <time.h>
 
 void meter_init(meter_t *m, double window_s)
@@ -62,7 +61,9 @@ int64_t meter_eta(double speed, int64_t remaining)
 {
     if (remaining < 0 || speed < 1)
         return -1;
-    return (int64_t)ceil((double)remaining / speed);
+    double t = (double)remaining / speed;
+    int64_t whole = (int64_t)t;
+    return (double)whole < t ? whole + 1 : whole; /* round up */
 }
 
 double mono_now(void)

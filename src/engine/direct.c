@@ -1,14 +1,15 @@
 /* direct.c: one resource to one file. See direct.h for the contract.
  *
  * DESIGN
- * libcurl reads up to 1 MiB at a time (transfer.c); a piece of 128 KiB or
+ * libcurl reads up to 256 KiB at a time (transfer.c); a piece of 64 KiB or
  * more goes straight to the part file with one pwrite(), smaller pieces
- * are gathered in a 512 KiB buffer first. curl and wget write in 4-16 KiB
- * pieces, and on Linux the number of write() calls (each one takes the
- * inode lock and updates mtime), not the copying, is what makes them slow
- * to disk. bytes_done counts the buffer too; pause, retry and finish flush
- * it first, so the part file is the truth whenever no request is in
- * flight, and anything that never reached it is simply fetched again.
+ * are gathered in a 256 KiB buffer (allocated only when one comes) first.
+ * curl and wget write in 4-16 KiB pieces, and on Linux the number of
+ * write() calls (each one takes the inode lock and updates mtime), not the
+ * copying, is what makes them slow to disk. bytes_done counts the buffer
+ * too; pause, retry and finish flush it first, so the part file is the
+ * truth whenever no request is in flight, and anything that never reached
+ * it is simply fetched again.
  *
  * The end of a download (fsync, SHA-256 over the whole file, rename into
  * place) can take seconds on large files, so it runs on a helper thread
@@ -37,10 +38,10 @@
 #include "util/fs.h"
 
 #ifndef WRITE_BUFFER_SIZE
-#define WRITE_BUFFER_SIZE (512u * 1024)
+#define WRITE_BUFFER_SIZE (256u * 1024)
 #endif
 #ifndef DIRECT_WRITE_MIN
-#define DIRECT_WRITE_MIN (128u * 1024)
+#define DIRECT_WRITE_MIN (64u * 1024)
 #endif
 #define DEFAULT_ATTEMPTS 5
 #define MAX_REFETCH 3
@@ -363,6 +364,10 @@ static int on_data(void *ud, const char *data, size_t len)
         }
         return 0;
     }
+    if (!d->buf && !(d->buf = malloc(WRITE_BUFFER_SIZE))) { /* first small piece */
+        herr_set(&d->local_err, "out_of_memory", true, "out of memory for %s", d->url);
+        return -1;
+    }
     while (len > 0) {
         if (d->buf_len == WRITE_BUFFER_SIZE && flush_buffer(d) != 0)
             return -1;
@@ -505,11 +510,6 @@ static void start_attempt(direct_t *d)
     d->want_refetch = d->want_complete = 0;
     d->error_status = 0;
     if (open_part(d, &err) != 0) {
-        fail(d, &err);
-        return;
-    }
-    if (!d->buf && !(d->buf = malloc(WRITE_BUFFER_SIZE))) {
-        herr_set(&err, "out_of_memory", true, "out of memory for %s", d->url);
         fail(d, &err);
         return;
     }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #ifndef RECV_BUFFER_SIZE
-#define RECV_BUFFER_SIZE (1024 * 1024) /* big reads: fewer syscalls */
+#define RECV_BUFFER_SIZE (256 * 1024) /* big reads: fewer syscalls */
 #endif
 
 struct engine {

@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +62,7 @@ int parse_size(const char *s, int64_t *out)
     double r = v * mult;
     if (r > 9.0e18)
         return -1;
-    *out = (int64_t)llround(r);
+    *out = (int64_t)(r + 0.5);
     return 0;
 }
 
