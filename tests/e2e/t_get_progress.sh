@@ -8,7 +8,7 @@ start_origin
 url="$ORIGIN/data/p.bin?size=2000000&rate=1000000"
 script -qfec "'$HAUL' get '$url' -d '$T/tty'" "$T/typescript" >/dev/null </dev/null \
     || fail "haul get on a terminal failed: $(cat "$T/typescript")"
-tr '\r' '\n' <"$T/typescript" >"$T/lines"
+tr '\r' '\n' <"$T/typescript" | sed 's/\x1b\[K//g' >"$T/lines"
 grep -Eq '^ *[0-9]+% \[#*-*\] .* / 1\.91 MiB .*/s  ETA [0-9-]+:[0-9-]+' "$T/lines" \
     || fail "no progress line: $(cat -v "$T/typescript")"
 grep -q $'\033\[K' "$T/typescript" || fail "the progress line is not redrawn in place"
