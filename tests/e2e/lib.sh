@@ -67,6 +67,14 @@ file_size() {
     stat -c %s "$1"
 }
 
+# try COMMAND...: runs a command that may fail; its exit status goes to RC
+try() {
+    set +e
+    "$@"
+    RC=$?
+    set -e
+}
+
 # assert_eq WHAT GOT WANT
 assert_eq() {
     [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"

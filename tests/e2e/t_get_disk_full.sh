@@ -14,11 +14,8 @@ trap 'unmount; cleanup' EXIT
 
 size=6000000
 url="$ORIGIN/data/big.bin?size=$size"
-set +e
-"$HAUL" get "$url" -d "$mnt/dl" 2>"$T/err" >/dev/null
-rc=$?
-set -e
-assert_eq "exit code on a full disk" $rc 5
+try "$HAUL" get "$url" -d "$mnt/dl" 2>"$T/err" >/dev/null
+assert_eq "exit code on a full disk" $RC 5
 assert_contains "message" "$T/err" "no space left"
 [ ! -e "$mnt/dl/big.bin" ] || fail "an incomplete file was put in place"
 part=$(find "$mnt/dl/.haul-tmp" -name data.part | head -1)

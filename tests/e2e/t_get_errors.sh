@@ -12,41 +12,29 @@ assert_contains "retry message" "$T/err" "503"
 assert_contains "retry message" "$T/err" "trying again in 1 s"
 ok "503 twice with Retry-After, then success"
 
-set +e
-"$HAUL" get "$ORIGIN/data/missing.bin?status=404" -d "$T/nf" 2>"$T/err"
-rc=$?
-set -e
-assert_eq "404 exit code" $rc 3
+try "$HAUL" get "$ORIGIN/data/missing.bin?status=404" -d "$T/nf" 2>"$T/err"
+assert_eq "404 exit code" $RC 3
 assert_contains "404 message" "$T/err" "404 Not Found"
 assert_contains "404 message names the URL" "$T/err" "/data/missing.bin"
 assert_eq "404 requests (no retry)" "$(log_lines /data/missing.bin | wc -l)" 1
 [ -z "$(ls -A "$T/nf" 2>/dev/null)" ] || fail "404 left files: $(ls -A "$T/nf")"
 ok "404 fails at once with exit 3 and no file"
 
-set +e
-"$HAUL" get "$ORIGIN/data/down.bin?size=1000&fail=100&retry_after=0" -d "$T/down" \
+try "$HAUL" get "$ORIGIN/data/down.bin?size=1000&fail=100&retry_after=0" -d "$T/down" \
     --attempts 3 2>"$T/err"
-rc=$?
-set -e
-assert_eq "exhausted exit code" $rc 3
+assert_eq "exhausted exit code" $RC 3
 assert_contains "gave up" "$T/err" "gave up after 3 attempts"
 assert_eq "attempts made" "$(log_lines /data/down.bin | wc -l)" 3
 ok "retries stop after --attempts"
 
-set +e
-"$HAUL" get "http://127.0.0.1:1/nothing" -d "$T/refused" --attempts 2 2>"$T/err"
-rc=$?
-set -e
-assert_eq "connection refused exit" $rc 1
+try "$HAUL" get "http://127.0.0.1:1/nothing" -d "$T/refused" --attempts 2 2>"$T/err"
+assert_eq "connection refused exit" $RC 1
 assert_contains "refused message" "$T/err" "could not connect"
 ok "a refused connection is retried, then fails with exit 1"
 
 # a server that announces more bytes than it sends
-set +e
-"$HAUL" get "$ORIGIN/data/liar.bin?size=100000&cl=150000" -d "$T/liar" --attempts 2 2>"$T/err"
-rc=$?
-set -e
-[ $rc -ne 0 ] || fail "a lying Content-Length was accepted"
+try "$HAUL" get "$ORIGIN/data/liar.bin?size=100000&cl=150000" -d "$T/liar" --attempts 2 2>"$T/err"
+[ $RC -ne 0 ] || fail "a lying Content-Length was accepted"
 [ ! -e "$T/liar/liar.bin" ] || fail "a short file was put in place"
 grep -q "150000" "$T/err" || fail "the message does not name the announced size: $(cat "$T/err")"
-ok "a lying Content-Length never yields a file (exit $rc)"
+ok "a lying Content-Length never yields a file (exit $RC)"

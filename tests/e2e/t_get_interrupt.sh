@@ -16,11 +16,8 @@ part_big() {
 }
 wait_for 30 part_big || fail "no part data appeared"
 kill -INT $pid
-set +e
-wait $pid
-rc=$?
-set -e
-assert_eq "exit code after Ctrl-C" $rc 130
+try wait $pid
+assert_eq "exit code after Ctrl-C" $RC 130
 assert_contains "resume hint" "$T/err1" "run the same command again to resume"
 part=$(find "$T/dl/.haul-tmp" -name data.part | head -1)
 kept=$(file_size "$part")

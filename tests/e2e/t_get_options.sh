@@ -5,11 +5,8 @@
 start_origin
 
 need='require=X-Token%3A%20s3cret'
-set +e
-"$HAUL" get "$ORIGIN/data/h.bin?size=1000&$need" -d "$T/dl" 2>"$T/err"
-rc=$?
-set -e
-assert_eq "without the header" $rc 3
+try "$HAUL" get "$ORIGIN/data/h.bin?size=1000&$need" -d "$T/dl" 2>"$T/err"
+assert_eq "without the header" $RC 3
 assert_contains "403 message" "$T/err" "403 Forbidden"
 "$HAUL" get "$ORIGIN/data/h.bin?size=1000&$need" -d "$T/dl" -H 'X-Token: s3cret' -q \
     || fail "-H was not sent"
@@ -22,11 +19,8 @@ ok "-H sends the header"
     || fail "the default User-Agent is not haul/VERSION"
 ok "-A sets the User-Agent; the default is haul/VERSION"
 
-set +e
-"$HAUL" get "$ORIGIN/data/x?size=10" -H 'no colon' 2>"$T/err"
-rc=$?
-set -e
-assert_eq "bad -H" $rc 2
+try "$HAUL" get "$ORIGIN/data/x?size=10" -H 'no colon' 2>"$T/err"
+assert_eq "bad -H" $RC 2
 "$HAUL" get "$ORIGIN/data/x?size=10" --max-speed fast 2>"$T/err" && fail "--max-speed fast accepted"
 assert_contains "bad --max-speed" "$T/err" "500K"
 ok "malformed options are usage errors"
@@ -41,10 +35,7 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 assert_eq "limited content" "$(file_sha "$T/dl/slow.bin")" "$(expected_sha 600000)"
 ok "--max-speed 200K: 600 KB took ${ms} ms"
 
-set +e
-"$HAUL" get "$ORIGIN/to?to=ftp%3A%2F%2F127.0.0.1%2Fx" -d "$T/ftp" 2>"$T/err"
-rc=$?
-set -e
-[ $rc -ne 0 ] || fail "a redirect to ftp:// was followed"
+try "$HAUL" get "$ORIGIN/to?to=ftp%3A%2F%2F127.0.0.1%2Fx" -d "$T/ftp" 2>"$T/err"
+[ $RC -ne 0 ] || fail "a redirect to ftp:// was followed"
 assert_contains "redirect to ftp" "$T/err" "http:// and https://"
-ok "a redirect to ftp:// is refused (exit $rc)"
+ok "a redirect to ftp:// is refused (exit $RC)"

@@ -34,14 +34,11 @@ assert_eq "redirected content" "$(file_sha "$T/dl/chain.bin")" "$(expected_sha 7
 ok "a chain of 3 redirects is followed"
 
 # a redirect loop stops with a clear message and no file
-set +e
-"$HAUL" get "$ORIGIN/loop" -d "$T/loop" 2>"$T/err"
-rc=$?
-set -e
-[ $rc -ne 0 ] || fail "a redirect loop succeeded"
+try "$HAUL" get "$ORIGIN/loop" -d "$T/loop" 2>"$T/err"
+[ $RC -ne 0 ] || fail "a redirect loop succeeded"
 assert_contains "loop message" "$T/err" "redirected more than 10 times"
 [ -z "$(ls -A "$T/loop" 2>/dev/null)" ] || fail "a redirect loop left files: $(ls -A "$T/loop")"
-ok "a redirect loop fails clearly (exit $rc)"
+ok "a redirect loop fails clearly (exit $RC)"
 
 # an empty file is a file too
 "$HAUL" get "$ORIGIN/data/empty.txt?size=0" -d "$T/dl" -q || fail "empty file failed"
@@ -49,13 +46,9 @@ assert_eq "empty size" "$(file_size "$T/dl/empty.txt")" 0
 ok "an empty file downloads"
 
 # bad command lines are refused with a reason
-set +e
-"$HAUL" get "ftp://127.0.0.1/x" 2>"$T/err"; rc=$?
-set -e
-assert_eq "ftp exit" $rc 2
+try "$HAUL" get "ftp://127.0.0.1/x" 2>"$T/err"
+assert_eq "ftp exit" $RC 2
 assert_contains "ftp message" "$T/err" "http:// and https://"
-set +e
-"$HAUL" get 2>"$T/err"; rc=$?
-set -e
-assert_eq "no URL exit" $rc 2
+try "$HAUL" get 2>"$T/err"
+assert_eq "no URL exit" $RC 2
 ok "unsupported schemes and missing URLs are usage errors"

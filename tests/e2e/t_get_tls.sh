@@ -14,11 +14,8 @@ ORIGIN_STRICT=0
 up() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
 wait_for 10 up || fail "openssl s_server did not start"
 
-set +e
-"$HAUL" get "https://127.0.0.1:$port/file.bin" -d "$T/dl" 2>"$T/err"
-rc=$?
-set -e
-assert_eq "exit code" $rc 1
+try "$HAUL" get "https://127.0.0.1:$port/file.bin" -d "$T/dl" 2>"$T/err"
+assert_eq "exit code" $RC 1
 assert_contains "message" "$T/err" "TLS certificate is not valid"
 assert_eq "attempts (no retry)" "$(grep -c "certificate" "$T/err")" 1
 [ -z "$(ls -A "$T/dl" 2>/dev/null)" ] || fail "files left: $(ls -A "$T/dl")"
