@@ -1,4 +1,5 @@
 /* main.c: subcommand dispatch only. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,9 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    /* libcurl runs with CURLOPT_NOSIGNAL, so a peer that goes away must not
+     * kill us with SIGPIPE; write errors are handled where they happen */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -293,6 +294,13 @@ int cmd_get(int argc, char **argv)
     }
 
     char *dir = NULL, *name = NULL;
+    struct stat st;
+    size_t olen = output ? strlen(output) : 0;
+    if (output && ((olen > 0 && output[olen - 1] == '/') ||
+                   (stat(output, &st) == 0 && S_ISDIR(st.st_mode)))) {
+        dir_arg = output; /* -o DIR/ or an existing folder: save into it */
+        output = NULL;
+    }
     if (output) {
         if (split_output(output, &dir, &name) != 0) {
             fprintf(stderr, "haul get: -o needs a file name, not \"%s\"\n", output);

@@ -27,6 +27,13 @@ echo old >"$T/dl/named.bin"
 assert_eq "-o content" "$(file_sha "$T/dl/named.bin")" "$(expected_sha 1000)"
 ok "-o writes exactly that file"
 
+# -o naming a folder (existing, or ending in /) saves into it
+mkdir -p "$T/into"
+"$HAUL" get "$ORIGIN/data/in1.bin?size=100" -o "$T/into" -q || fail "-o DIR failed"
+"$HAUL" get "$ORIGIN/data/in2.bin?size=100" -o "$T/new/" -q || fail "-o NEW/ failed"
+[ -f "$T/into/in1.bin" ] && [ -f "$T/new/in2.bin" ] || fail "-o DIR: $(ls -R "$T")"
+ok "-o DIR saves into the folder under the server's name"
+
 # a redirect chain ends at the file; its name comes from the URL
 "$HAUL" get "$ORIGIN/redirect/3/data/chain.bin?size=70000" -d "$T/dl" -q 2>"$T/err" \
     || fail "redirect chain: $(cat "$T/err")"
