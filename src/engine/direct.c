@@ -3,7 +3,8 @@
  * DESIGN
  * libcurl reads up to 256 KiB at a time (transfer.c); a piece of 64 KiB or
  * more goes straight to the part file with one pwrite(), smaller pieces
- * are gathered in a 256 KiB buffer (allocated only when one comes) first.
+ * are gathered in a 256 KiB buffer (allocated only when one comes, and
+ * written out when full or a second old).
  * curl and wget write in 4-16 KiB pieces, and on Linux the number of
  * write() calls (each one takes the inode lock and updates mtime), not the
  * copying, is what makes them slow to disk. bytes_done counts the buffer
@@ -43,6 +44,7 @@
 #ifndef DIRECT_WRITE_MIN
 #define DIRECT_WRITE_MIN (64u * 1024)
 #endif
+#define FLUSH_INTERVAL_S 1.0
 #define DEFAULT_ATTEMPTS 5
 #define MAX_REFETCH 3
 #define META_MAX (64 * 1024)
@@ -99,6 +101,7 @@ struct direct {
     int64_t file_len;            /* bytes in the part file */
     char *buf;
     size_t buf_len;
+    double flushed_at;           /* when the buffer was last written out */
     int64_t attempt_start_len;   /* file_len when this attempt began */
 
     /* the current attempt's verdict, set in callbacks, used in on_done */
@@ -379,6 +382,12 @@ static int on_data(void *ud, const char *data, size_t len)
         data += n;
         len -= n;
     }
+    /* a slow source must not leave seconds of data only in memory */
+    double now = mono_now();
+    if (now - d->flushed_at >= FLUSH_INTERVAL_S) {
+        d->flushed_at = now;
+        return flush_buffer(d);
+    }
     return 0;
 }
 
@@ -524,6 +533,7 @@ static void start_attempt(direct_t *d)
     }
     d->attempt++;
     d->attempt_start_len = d->file_len;
+    d->flushed_at = mono_now();
     transfer_opts_t o = {
         .url = d->url,
         .range_from = d->file_len,
