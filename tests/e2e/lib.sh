@@ -6,6 +6,10 @@ set -euo pipefail
 : "${HAUL:?set HAUL to the haul binary}"
 : "${HAUL_ORIGIN:?set HAUL_ORIGIN to the haul-origin binary}"
 
+# loopback only: no proxy from the environment may get in the way
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy=127.0.0.1,localhost
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/haul-e2e.XXXXXX")
 ORIGIN_PID=""
 ORIGIN_STRICT=1 # a server other than haul-origin sets 0

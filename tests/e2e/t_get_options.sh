@@ -39,3 +39,12 @@ try "$HAUL" get "$ORIGIN/to?to=ftp%3A%2F%2F127.0.0.1%2Fx" -d "$T/ftp" 2>"$T/err"
 [ $RC -ne 0 ] || fail "a redirect to ftp:// was followed"
 assert_contains "redirect to ftp" "$T/err" "http:// and https://"
 ok "a redirect to ftp:// is refused (exit $RC)"
+
+# --proxy: the origin also answers proxy requests (absolute URIs), so a host
+# that does not exist is reachable only through it; nothing leaves loopback
+"$HAUL" get "http://haul-test.invalid/data/via.bin?size=5000" -d "$T/dl" \
+    --proxy "$ORIGIN" -q 2>"$T/err" || fail "--proxy: $(cat "$T/err")"
+assert_eq "proxied content" "$(file_sha "$T/dl/via.bin")" "$(expected_sha 5000)"
+log_lines "http://haul-test.invalid/data/via.bin" | grep -q . \
+    || fail "the request did not go through the proxy: $(cat "$ORIGIN_LOG")"
+ok "--proxy sends the request through the proxy"
