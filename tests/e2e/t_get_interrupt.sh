@@ -36,3 +36,25 @@ last=$(log_lines /data/slow.bin | tail -1)
 assert_eq "resumed request" "$(echo "$last" | awk '{print $3" "$4}')" "206 $kept"
 no_temp_left "$T/dl"
 ok "the same command resumed at byte $kept"
+
+# kill -9 in the middle: no chance to clean up, yet the part file on disk
+# is a valid prefix and the same command resumes from its length
+url="$ORIGIN/data/crash.bin?size=$size&rate=1000000"
+"$HAUL" get "$url" -d "$T/dl" 2>/dev/null >/dev/null &
+pid=$!
+crash_part_big() {
+    local f
+    f=$(find "$T/dl/.haul-tmp" -name data.part 2>/dev/null | head -1)
+    [ -n "$f" ] && [ "$(file_size "$f")" -ge 1000000 ]
+}
+wait_for 30 crash_part_big || fail "no part data appeared before the crash"
+kill -9 $pid
+try wait $pid
+part=$(find "$T/dl/.haul-tmp" -name data.part | head -1)
+kept=$(file_size "$part")
+assert_eq "the part is a prefix" "$(head -c "$kept" "$part" | sha256sum | cut -d' ' -f1)" \
+    "$("$HAUL_ORIGIN" --generate $size | head -c "$kept" | sha256sum | cut -d' ' -f1)"
+"$HAUL" get "$url" -d "$T/dl" -q 2>"$T/err3" || fail "resume after kill -9: $(cat "$T/err3")"
+assert_eq "content after a crash" "$(file_sha "$T/dl/crash.bin")" "$(expected_sha $size)"
+assert_eq "resumed after the crash" "$(log_lines /data/crash.bin | tail -1 | awk '{print $3" "$4}')" "206 $kept"
+ok "after kill -9 the same command resumed at byte $kept"
