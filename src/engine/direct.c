@@ -855,6 +855,13 @@ int direct_start(direct_t *d, haul_error_t *err)
         return herr_set(err, "io_error", false, "cannot create the folder %s: %s",
                         d->dir, strerror(errno));
     meta_load(d);
+    int64_t have = fs_size(d->part_path);
+    if (have > 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "resuming: %lld bytes are already here",
+                 (long long)have);
+        notice(d, msg);
+    }
     d->attempt = 0;
     d->refetches = 0;
     herr_clear(&d->err);
