@@ -5,8 +5,11 @@
 #include "engine/transfer.h"
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/progress.h"
 
 #ifndef RECV_BUFFER_SIZE
 #define RECV_BUFFER_SIZE (256 * 1024) /* big reads: fewer syscalls */
@@ -28,6 +31,10 @@ struct transfer {
     void *ud;
     int responded;      /* on_response has been called */
     int aborted;        /* a callback asked to stop */
+    struct event *watchdog;
+    long stall_s;       /* no byte for this long ends the transfer */
+    curl_off_t seen;    /* header + body bytes at the last look */
+    double seen_at;     /* when they last changed (monotonic s) */
     char errbuf[CURL_ERROR_SIZE];
     transfer_t *prev, *next;
 };
@@ -149,6 +156,8 @@ static void transfer_free(transfer_t *t)
     if (t->next)
         t->next->prev = t->prev;
     eng->active--;
+    if (t->watchdog)
+        event_free(t->watchdog);
     curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
     free(t);
@@ -226,6 +235,25 @@ static size_t on_curl_write(char *data, size_t size, size_t nmemb, void *userp)
     return len;
 }
 
+/* Ends a transfer whose handle is out of the multi: reports it and frees
+ * it. Runs outside curl callbacks only. */
+static void finish(transfer_t *t, CURLcode cc, const char *detail)
+{
+    CURL *easy = t->easy;
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    if (cc == CURLE_OK && !t->aborted)
+        deliver_response(t); /* an empty body never called on_write */
+    long retry_after = -1;
+    curl_off_t ra = -1;
+    if (header_value(easy, "Retry-After") &&
+        curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK)
+        retry_after = ra;
+    if (t->cbs.on_done)
+        t->cbs.on_done(t->ud, cc, status, t->aborted, detail, retry_after);
+    transfer_free(t);
+}
+
 /* Collects finished transfers and reports them, outside curl callbacks. */
 static void drain_finished(engine_t *eng)
 {
@@ -239,19 +267,35 @@ static void drain_finished(engine_t *eng)
         transfer_t *t = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         curl_multi_remove_handle(eng->multi, easy);
-        long status = 0;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        if (cc == CURLE_OK && !t->aborted)
-            deliver_response(t); /* an empty body never called on_write */
-        long retry_after = -1;
-        curl_off_t ra = -1;
-        if (header_value(easy, "Retry-After") &&
-            curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK)
-            retry_after = ra;
-        if (t->cbs.on_done)
-            t->cbs.on_done(t->ud, cc, status, t->aborted, t->errbuf, retry_after);
-        transfer_free(t);
+        finish(t, cc, t->errbuf);
     }
+}
+
+/* The stall watchdog: a transfer that received no byte (header or body)
+ * for stall_s seconds ends as a timeout. libcurl's own low-speed check
+ * averages over a window and notices a stall only seconds later. */
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    transfer_t *t = arg;
+    curl_off_t body = 0, head = 0;
+    long hsize = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_SIZE_DOWNLOAD_T, &body);
+    curl_easy_getinfo(t->easy, CURLINFO_HEADER_SIZE, &hsize);
+    head = hsize;
+    double now = mono_now();
+    if (body + head != t->seen) {
+        t->seen = body + head;
+        t->seen_at = now;
+        return;
+    }
+    if (now - t->seen_at < (double)t->stall_s)
+        return;
+    char detail[96];
+    snprintf(detail, sizeof detail, "no data arrived for %ld s", t->stall_s);
+    curl_multi_remove_handle(t->eng->multi, t->easy);
+    finish(t, CURLE_OPERATION_TIMEDOUT, detail);
 }
 
 /* Sets an option, remembering the first failure. */
@@ -305,9 +349,6 @@ transfer_t *transfer_start(engine_t *eng, const transfer_opts_t *opts,
            opts->user_agent ? opts->user_agent : "haul/" HAUL_VERSION, rc);
     SETOPT(e, CURLOPT_CONNECTTIMEOUT,
            opts->connect_timeout_s > 0 ? opts->connect_timeout_s : 20L, rc);
-    SETOPT(e, CURLOPT_LOW_SPEED_LIMIT, 1L, rc);
-    SETOPT(e, CURLOPT_LOW_SPEED_TIME,
-           opts->stall_timeout_s > 0 ? opts->stall_timeout_s : 30L, rc);
     if (opts->max_speed > 0)
         SETOPT(e, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)opts->max_speed, rc);
     if (opts->proxy)
@@ -343,6 +384,23 @@ transfer_t *transfer_start(engine_t *eng, const transfer_opts_t *opts,
     if (rc != CURLE_OK) {
         herr_set(err, "bad_option", false, "could not set up the request for %s: %s",
                  opts->url, curl_easy_strerror(rc));
+        curl_easy_cleanup(e);
+        curl_slist_free_all(hl);
+        free(t);
+        return NULL;
+    }
+    t->stall_s = opts->stall_timeout_s > 0 ? opts->stall_timeout_s : 30;
+    t->seen_at = mono_now();
+    t->watchdog = event_new(eng->base, -1, EV_PERSIST, on_watchdog, t);
+    struct timeval every = {0, t->stall_s < 4 ? 250000 : 0};
+    if (t->stall_s >= 4)
+        every.tv_sec = 1;
+    if (!t->watchdog || event_add(t->watchdog, &every) != 0)
+        rc = CURLE_OUT_OF_MEMORY;
+    if (rc != CURLE_OK) {
+        herr_set(err, "out_of_memory", true, "could not start %s", opts->url);
+        if (t->watchdog)
+            event_free(t->watchdog);
         curl_easy_cleanup(e);
         curl_slist_free_all(hl);
         free(t);

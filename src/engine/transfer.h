@@ -48,7 +48,8 @@ typedef struct transfer_opts {
     const char *proxy;             /* NULL: libcurl's environment default */
     int64_t max_speed;             /* bytes/s, 0 = unlimited */
     long connect_timeout_s;        /* 0: 20 s */
-    long stall_timeout_s;          /* no byte for this long fails, 0: 30 s */
+    long stall_timeout_s;          /* no byte (header or body) for this long
+                                      ends it as a timeout, 0: 30 s */
 } transfer_opts_t;
 
 typedef struct transfer_cbs {

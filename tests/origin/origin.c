@@ -24,7 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BLOCK (256 * 1024)
+#define BLOCK (1024 * 1024) /* body bytes generated and queued at a time */
+#define MAX_PARAMS 32
 #define MAX_CUTS 8
 
 static struct event_base *base;
@@ -32,7 +33,10 @@ static FILE *logf_;
 
 /* ---- content ------------------------------------------------------------ */
 
-static uint64_t splitmix64(uint64_t x)
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O2")))
+#endif
+static inline uint64_t splitmix64(uint64_t x)
 {
     x += 0x9E3779B97F4A7C15ULL;
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -40,17 +44,36 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* Fills out with the resource's bytes [off, off+len). */
-static void content(uint64_t seed, unsigned version, uint64_t off, unsigned char *out,
-                    size_t len)
+/* Fills out with the resource's bytes [off, off+len): byte i is byte i%8
+ * (little-endian) of splitmix64(i/8 ^ key). Whole words are stored at
+ * once; it is kept optimized even in -O0 sanitizer builds, because tests
+ * stream gigabytes through it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((optimize("O2"), no_sanitize_address, no_sanitize_undefined))
+#else
+#define HOT
+#endif
+HOT static void content(uint64_t seed, unsigned version, uint64_t off, unsigned char *out,
+                        size_t len)
 {
     uint64_t key = seed * 0x2545F4914F6CDD1DULL ^ (uint64_t)version * 0x9E3779B97F4A7C15ULL;
     size_t i = 0;
-    while (i < len) {
+    while (i < len && (off + i) % 8) { /* up to the first word boundary */
         uint64_t pos = off + i;
-        uint64_t w = splitmix64((pos / 8) ^ key);
-        unsigned k = (unsigned)(pos % 8);
-        for (; k < 8 && i < len; k++, i++)
+        out[i++] = (unsigned char)(splitmix64((pos / 8) ^ key) >> (8 * (pos % 8)));
+    }
+    uint64_t word = (off + i) / 8;
+    for (; i + 8 <= len; i += 8, word++) {
+        uint64_t w = splitmix64(word ^ key);
+        unsigned char b[8] = {(unsigned char)w,         (unsigned char)(w >> 8),
+                              (unsigned char)(w >> 16), (unsigned char)(w >> 24),
+                              (unsigned char)(w >> 32), (unsigned char)(w >> 40),
+                              (unsigned char)(w >> 48), (unsigned char)(w >> 56)};
+        memcpy(out + i, b, 8);
+    }
+    if (i < len) {
+        uint64_t w = splitmix64(word ^ key);
+        for (unsigned k = 0; i < len; k++, i++)
             out[i] = (unsigned char)(w >> (8 * k));
     }
 }
@@ -96,12 +119,12 @@ typedef struct stream {
     uint64_t cuts[MAX_CUTS];
     int ncuts;
     int64_t stall;               /* stop after this many body bytes, -1 none */
-    int close_at_end;            /* the Content-Length lied: close after the body */
     uint64_t rate;               /* bytes/s, 0 = unlimited */
     struct timespec started;
     struct event *timer;
     int logged;
     int stalled;                 /* watching for the client to leave */
+    int cutting;                 /* the timer closes the connection */
     struct stream *prev, *next;  /* live streams, freed at exit */
 } stream_t;
 
@@ -144,8 +167,11 @@ static void stream_free(stream_t *s)
 /* The client went away (or we closed): log what was sent, forget it. */
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
-    (void)evcon;
     stream_t *s = arg;
+    /* what is still in the output buffer never reached the kernel */
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    size_t left = bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+    s->sent = s->queued > left ? s->queued - left : 0;
     stream_log(s, 0);
     /* a network failure detaches a request whose reply is unfinished from
      * its connection (libevent's evhttp_connection_incoming_fail): then it
@@ -155,13 +181,13 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
     stream_free(s);
 }
 
-/* Closes the connection after what is queued is flushed: the client sees
- * the body end early. */
+/* Closes the connection (everything queued is in the kernel by now, and a
+ * close sends it before the FIN): the client sees the body end early. Done
+ * from the timer, outside evhttp's own callbacks. */
 static void cut_connection(stream_t *s)
 {
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(s->evcon);
-    evutil_socket_t fd = bufferevent_getfd(bev);
-    shutdown(fd, SHUT_RDWR);
+    s->cutting = 1;
+    event_active(s->timer, EV_TIMEOUT, 0);
 }
 
 static double elapsed(const struct timespec *t0)
@@ -186,6 +212,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     stream_t *s = arg;
+    if (s->cutting) {
+        evhttp_connection_free(s->evcon); /* runs on_conn_close, frees s */
+        return;
+    }
     if (!s->stalled) {
         send_more(s);
         return;
@@ -240,13 +270,8 @@ static void send_more(stream_t *s)
         /* the whole body is out */
         stream_log(s, 1);
         evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-        int close_now = s->close_at_end;
-        struct evhttp_connection *evcon = s->evcon;
+        /* with "Connection: close" (cl=) evhttp closes after the flush */
         evhttp_send_reply_end(s->req);
-        if (close_now) {
-            struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-            shutdown(bufferevent_getfd(bev), SHUT_RDWR);
-        }
         stream_free(s);
         return;
     }
@@ -293,24 +318,77 @@ typedef struct params {
     const char *ctype, *cd, *require, *to;
 } params_t;
 
-static long qlong(struct evkeyvalq *q, const char *name, long dflt)
+/* The query, percent-decoded ("+" is a space). Tolerant, unlike
+ * evhttp_parse_query_str, which drops every parameter when one lacks "=":
+ * a bare "name" means name=1; empty parts are skipped. */
+typedef struct query {
+    int n;
+    char *key[MAX_PARAMS], *val[MAX_PARAMS];
+} query_t;
+
+static void query_parse(query_t *q, const char *str)
 {
-    const char *v = evhttp_find_header(q, name);
+    q->n = 0;
+    while (str && *str && q->n < MAX_PARAMS) {
+        size_t len = strcspn(str, "&");
+        size_t klen = strcspn(str, "=&");
+        if (len > 0) {
+            char *k = strndup(str, klen);
+            char *v = klen < len ? strndup(str + klen + 1, len - klen - 1) : strdup("1");
+            char *dk = k ? evhttp_uridecode(k, 1, NULL) : NULL;
+            char *dv = v ? evhttp_uridecode(v, 1, NULL) : NULL;
+            free(k);
+            free(v);
+            if (dk && dv) {
+                q->key[q->n] = dk;
+                q->val[q->n++] = dv;
+            } else {
+                free(dk);
+                free(dv);
+            }
+        }
+        str += len;
+        if (*str == '&')
+            str++;
+    }
+}
+
+static void query_free(query_t *q)
+{
+    for (int i = 0; i < q->n; i++) {
+        free(q->key[i]);
+        free(q->val[i]);
+    }
+    q->n = 0;
+}
+
+/* The first value of name, or NULL. */
+static const char *qget(const query_t *q, const char *name)
+{
+    for (int i = 0; i < q->n; i++)
+        if (strcmp(q->key[i], name) == 0)
+            return q->val[i];
+    return NULL;
+}
+
+static long qlong(const query_t *q, const char *name, long dflt)
+{
+    const char *v = qget(q, name);
     return v ? strtol(v, NULL, 10) : dflt;
 }
 
-static void parse_params(struct evkeyvalq *q, params_t *p)
+static void parse_params(const query_t *q, params_t *p)
 {
     const char *v;
     memset(p, 0, sizeof *p);
-    p->size = (v = evhttp_find_header(q, "size")) ? strtoull(v, NULL, 10) : 1048576;
-    p->seed = (v = evhttp_find_header(q, "seed")) ? strtoull(v, NULL, 10) : 0;
-    p->rate = (v = evhttp_find_header(q, "rate")) ? strtoull(v, NULL, 10) : 0;
-    if ((v = evhttp_find_header(q, "cl"))) {
+    p->size = (v = qget(q, "size")) ? strtoull(v, NULL, 10) : 1048576;
+    p->seed = (v = qget(q, "seed")) ? strtoull(v, NULL, 10) : 0;
+    p->rate = (v = qget(q, "rate")) ? strtoull(v, NULL, 10) : 0;
+    if ((v = qget(q, "cl"))) {
         p->cl = strtoull(v, NULL, 10);
         p->has_cl = 1;
     }
-    if ((v = evhttp_find_header(q, "cut"))) {
+    if ((v = qget(q, "cut"))) {
         const char *c = v;
         while (*c && p->ncuts < MAX_CUTS) {
             char *end;
@@ -327,10 +405,10 @@ static void parse_params(struct evkeyvalq *q, params_t *p)
     p->stall = qlong(q, "stall", -1);
     p->delay_ms = qlong(q, "delay_ms", 0);
     p->norange = qlong(q, "norange", 0) != 0;
-    p->ctype = evhttp_find_header(q, "ctype");
-    p->cd = evhttp_find_header(q, "cd");
-    p->require = evhttp_find_header(q, "require");
-    p->to = evhttp_find_header(q, "to");
+    p->ctype = qget(q, "ctype");
+    p->cd = qget(q, "cd");
+    p->require = qget(q, "require");
+    p->to = qget(q, "to");
 }
 
 /* True when the request carries the "Name: value" header p->require asks for. */
@@ -452,6 +530,8 @@ static void answer_data(struct evhttp_request *req, const params_t *p, unsigned 
     uint64_t len = p->size ? b - a + 1 : 0;
     snprintf(tmp, sizeof tmp, "%" PRIu64, p->has_cl ? p->cl : len);
     evhttp_add_header(out, "Content-Length", tmp);
+    if (p->has_cl && p->cl != len) /* the length lies: the body ends by a close */
+        evhttp_add_header(out, "Connection", "close");
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         log_line("HEAD", evhttp_request_get_uri(req), status, "-", 0, 1);
         evhttp_send_reply(req, status, status == 206 ? "Partial Content" : "OK", NULL);
@@ -475,7 +555,6 @@ static void answer_data(struct evhttp_request *req, const params_t *p, unsigned 
     memcpy(s->cuts, p->cuts, sizeof s->cuts);
     s->stall = p->stall;
     s->rate = p->rate;
-    s->close_at_end = p->has_cl && p->cl != len;
     s->timer = evtimer_new(base, on_timer, s);
     clock_gettime(CLOCK_MONOTONIC, &s->started);
     if (!s->method || !s->uri || !s->timer) {
@@ -492,12 +571,29 @@ static void answer_data(struct evhttp_request *req, const params_t *p, unsigned 
     send_more(s);
 }
 
+/* A request waiting out delay_ms=. */
 typedef struct delayed {
     struct evhttp_request *req;
+    struct evhttp_connection *evcon;
     struct event *ev;
+    struct delayed *prev, *next; /* freed at exit */
 } delayed_t;
 
+static delayed_t *delays;
+
 static void handle(struct evhttp_request *req, int delayed);
+
+static void delayed_free(delayed_t *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else if (delays == d)
+        delays = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    event_free(d->ev);
+    free(d);
+}
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
@@ -505,9 +601,20 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
     (void)what;
     delayed_t *d = arg;
     struct evhttp_request *req = d->req;
-    event_free(d->ev);
-    free(d);
+    evhttp_connection_set_closecb(d->evcon, NULL, NULL);
+    delayed_free(d);
     handle(req, 1);
+}
+
+/* The client left (or the server is stopping) during the delay. */
+static void on_delay_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    delayed_t *d = arg;
+    log_line(method_name(d->req), evhttp_request_get_uri(d->req), 0, "-", 0, 0);
+    if (evhttp_request_get_connection(d->req) == NULL)
+        evhttp_request_free(d->req);
+    delayed_free(d);
 }
 
 static void handle(struct evhttp_request *req, int delayed)
@@ -516,10 +623,8 @@ static void handle(struct evhttp_request *req, int delayed)
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
     const char *path = evhttp_uri_get_path(u);
     const char *query = evhttp_uri_get_query(u);
-    struct evkeyvalq q;
-    TAILQ_INIT(&q);
-    if (query)
-        evhttp_parse_query_str(query, &q);
+    query_t q;
+    query_parse(&q, query);
     params_t p;
     parse_params(&q, &p);
 
@@ -527,9 +632,15 @@ static void handle(struct evhttp_request *req, int delayed)
         delayed_t *d = calloc(1, sizeof *d);
         if (d && (d->ev = evtimer_new(base, on_delay, d))) {
             d->req = req;
+            d->evcon = evhttp_request_get_connection(req);
+            d->next = delays;
+            if (delays)
+                delays->prev = d;
+            delays = d;
+            evhttp_connection_set_closecb(d->evcon, on_delay_close, d);
             struct timeval tv = {p.delay_ms / 1000, (p.delay_ms % 1000) * 1000};
             evtimer_add(d->ev, &tv);
-            evhttp_clear_headers(&q);
+            query_free(&q);
             return;
         }
         free(d);
@@ -574,7 +685,7 @@ static void handle(struct evhttp_request *req, int delayed)
     } else {
         send_simple(req, 404, "Not Found", "not found");
     }
-    evhttp_clear_headers(&q);
+    query_free(&q);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -653,6 +764,7 @@ int main(int argc, char **argv)
         return 1;
     }
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_timeout(http, 3600); /* a stall= holds its connection open */
     evhttp_set_gencb(http, on_request, NULL);
     struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(http, "127.0.0.1", (ev_uint16_t)port);
     if (!sock) {
@@ -675,8 +787,20 @@ int main(int argc, char **argv)
     event_base_dispatch(base);
     event_free(sigint);
     event_free(sigterm);
-    while (streams) /* connections in the middle of a body */
-        evhttp_connection_free(streams->evcon);
+    /* connections in the middle of a body or of a delay: their close
+     * callbacks log and free our state */
+    while (streams) {
+        stream_t *s = streams;
+        evhttp_connection_free(s->evcon);
+        if (streams == s) /* the callback did not run */
+            stream_free(s);
+    }
+    while (delays) {
+        delayed_t *d = delays;
+        evhttp_connection_free(d->evcon);
+        if (delays == d)
+            delayed_free(d);
+    }
     evhttp_free(http);
     event_base_free(base);
     while (counters) {
