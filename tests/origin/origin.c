@@ -190,6 +190,16 @@ static void cut_connection(stream_t *s)
     event_active(s->timer, EV_TIMEOUT, 0);
 }
 
+/* True when the client has closed its side (evhttp only notices when it
+ * next reads or writes). */
+static int client_gone(struct evhttp_connection *evcon)
+{
+    char byte;
+    evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 static double elapsed(const struct timespec *t0)
 {
     struct timespec now;
@@ -222,10 +232,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
     /* stalled: nothing is written, so evhttp cannot see the client leave;
      * look ourselves, and drop the connection when it is gone */
-    char byte;
-    evutil_socket_t sfd = bufferevent_getfd(evhttp_connection_get_bufferevent(s->evcon));
-    ssize_t n = recv(sfd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    if (client_gone(s->evcon)) {
         evhttp_connection_free(s->evcon); /* runs on_conn_close */
         return;
     }
@@ -249,6 +256,38 @@ static uint64_t next_stop(const stream_t *s, int *kind)
         *kind = 2;
     }
     return stop;
+}
+
+/* Body blocks are recycled, not freed: fresh memory for every block costs
+ * page faults (and, under ASan, quarantine) that halve the throughput. A
+ * block is lent to the output evbuffer by reference and comes back when
+ * it has been written. */
+static void *pool;
+
+static void *block_get(void)
+{
+    void *b = pool;
+    if (!b)
+        return malloc(BLOCK);
+    memcpy(&pool, b, sizeof pool);
+    return b;
+}
+
+static void block_put(const void *data, size_t len, void *block)
+{
+    (void)data;
+    (void)len;
+    memcpy(block, &pool, sizeof pool);
+    pool = block;
+}
+
+static void pool_free(void)
+{
+    while (pool) {
+        void *b = pool;
+        memcpy(&pool, b, sizeof pool);
+        free(b);
+    }
 }
 
 static void send_more(stream_t *s)
@@ -290,15 +329,20 @@ static void send_more(stream_t *s)
         }
     }
     struct evbuffer *buf = evbuffer_new();
-    struct evbuffer_iovec vec;
-    if (!buf || evbuffer_reserve_space(buf, n, &vec, 1) < 1) {
+    void *block = block_get();
+    if (!buf || !block) {
         evbuffer_free(buf);
+        free(block);
         cut_connection(s);
         return;
     }
-    content(s->seed, s->version, s->pos, vec.iov_base, n);
-    vec.iov_len = n;
-    evbuffer_commit_space(buf, &vec, 1);
+    content(s->seed, s->version, s->pos, block, n);
+    if (evbuffer_add_reference(buf, block, n, block_put, block) != 0) {
+        evbuffer_free(buf);
+        free(block);
+        cut_connection(s);
+        return;
+    }
     s->pos += n;
     s->queued += n;
     evhttp_send_reply_chunk_with_cb(s->req, buf, on_chunk_flushed, s);
@@ -601,6 +645,10 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
     (void)what;
     delayed_t *d = arg;
     struct evhttp_request *req = d->req;
+    if (client_gone(d->evcon)) {
+        evhttp_connection_free(d->evcon); /* runs on_delay_close */
+        return;
+    }
     evhttp_connection_set_closecb(d->evcon, NULL, NULL);
     delayed_free(d);
     handle(req, 1);
@@ -803,6 +851,7 @@ int main(int argc, char **argv)
     }
     evhttp_free(http);
     event_base_free(base);
+    pool_free();
     while (counters) {
         counter_t *c = counters;
         counters = c->next;
