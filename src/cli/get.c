@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +79,15 @@ static void clear_bar(get_ctx_t *g)
     }
 }
 
+/* Width of the terminal on stderr, 80 when unknown. */
+static int terminal_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
 static void print_progress(get_ctx_t *g)
 {
     if (g->quiet || !g->dl)
@@ -101,15 +111,28 @@ static void print_progress(get_ctx_t *g)
     fmt_bytes((int64_t)st.speed_bps, speed, sizeof speed);
     fmt_duration(st.eta_s, eta, sizeof eta);
     if (g->tty) {
-        int width = 24, fill = 0;
-        if (st.bytes_total > 0)
-            fill = (int)(st.bytes_done * width / st.bytes_total);
-        char bar[32];
-        for (int i = 0; i < width; i++)
-            bar[i] = i < fill ? '#' : '-';
-        bar[width] = '\0';
-        fprintf(stderr, "\r\033[K%s [%s] %s / %s  %s/s  ETA %s", pct, bar, done,
-                total, speed, eta);
+        char text[160];
+        int tlen = snprintf(text, sizeof text, "%s / %s  %s/s  ETA %s", done, total,
+                            speed, eta);
+        /* the bar takes what the terminal has left, so the line never wraps
+         * (a wrapped line cannot be redrawn in place) */
+        int cols = terminal_columns();
+        int width = cols - tlen - (int)strlen(pct) - 5;
+        if (width > 40)
+            width = 40;
+        char bar[48] = "";
+        if (width >= 8) {
+            int fill = st.bytes_total > 0 ? (int)(st.bytes_done * width / st.bytes_total) : 0;
+            bar[0] = '[';
+            for (int i = 0; i < width; i++)
+                bar[i + 1] = i < fill ? '#' : '-';
+            bar[width + 1] = ']';
+            bar[width + 2] = ' ';
+            bar[width + 3] = '\0';
+        }
+        if (tlen + (int)strlen(pct) + 1 >= cols) /* very narrow: percent only */
+            text[0] = '\0';
+        fprintf(stderr, "\r\033[K%s %s%s", pct, bar, text);
         g->bar_shown = 1;
     } else {
         fprintf(stderr, "%s %s / %s  %s/s  ETA %s\n", pct, done, total, speed, eta);
