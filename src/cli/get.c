@@ -185,12 +185,20 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
         g->exit_code = EXIT_OK;
         event_base_loopexit(g->base, NULL);
         break;
-    case DIRECT_FAILED:
+    case DIRECT_FAILED: {
         clear_bar(g);
         fprintf(stderr, "haul: %s\n", err->message);
+        direct_status_t s;
+        direct_status(g->dl, &s);
+        if (s.bytes_done > 0) {
+            char kept[32];
+            fprintf(stderr, "haul: %s kept in %s; run the same command again to resume\n",
+                    fmt_bytes(s.bytes_done, kept, sizeof kept), g->work_dir);
+        }
         g->exit_code = exit_code_for(err);
         event_base_loopexit(g->base, NULL);
         break;
+    }
     default:
         break;
     }

@@ -17,6 +17,7 @@ url="$ORIGIN/data/big.bin?size=$size"
 try "$HAUL" get "$url" -d "$mnt/dl" 2>"$T/err" >/dev/null
 assert_eq "exit code on a full disk" $RC 5
 assert_contains "message" "$T/err" "no space left"
+assert_contains "resume hint" "$T/err" "run the same command again to resume"
 [ ! -e "$mnt/dl/big.bin" ] || fail "an incomplete file was put in place"
 part=$(find "$mnt/dl/.haul-tmp" -name data.part | head -1)
 kept=$(file_size "$part")
