@@ -27,7 +27,7 @@
 
 enum {
     OPT_MAX_SPEED = 256, OPT_SHA256, OPT_PROXY, OPT_CONNECT_TIMEOUT,
-    OPT_STALL_TIMEOUT, OPT_RETRIES, OPT_SYNC,
+    OPT_STALL_TIMEOUT, OPT_RETRIES, OPT_SYNC, OPT_CACERT,
 };
 
 static const cli_option_t GET_OPTIONS[] = {
@@ -38,6 +38,7 @@ static const cli_option_t GET_OPTIONS[] = {
     {'H', "header", "'K: V'", "send an extra request header (repeatable)"},
     {'A', "user-agent", "UA", "the User-Agent to send"},
     {OPT_PROXY, "proxy", "URL", "use this proxy (default: libcurl's *_proxy variables)"},
+    {OPT_CACERT, "cacert", "FILE", "trust the CA certificates in FILE (PEM) for https"},
     {OPT_CONNECT_TIMEOUT, "connect-timeout", "S", "give up connecting after S seconds (20)"},
     {OPT_STALL_TIMEOUT, "stall-timeout", "S", "retry when no byte came for S seconds (30)"},
     {OPT_RETRIES, "attempts", "N", "tries for transient failures (5)"},
@@ -275,6 +276,13 @@ int cmd_get(int argc, char **argv)
         case 'h': usage(); return EXIT_OK;
         case 'A': o.user_agent = optarg; break;
         case OPT_PROXY: o.proxy = optarg; break;
+        case OPT_CACERT:
+            if (access(optarg, R_OK) != 0) {
+                fprintf(stderr, "haul get: --cacert %s: %s\n", optarg, strerror(errno));
+                return EXIT_USAGE;
+            }
+            o.ca_file = optarg;
+            break;
         case OPT_SHA256: o.sha256 = optarg; break;
         case OPT_SYNC: o.sync = 1; break;
         case 'H':

@@ -74,7 +74,7 @@ struct direct {
     void *ud;
 
     /* options, owned copies */
-    char *url, *dir, *work_dir, *filename, *sha256, *user_agent, *proxy;
+    char *url, *dir, *work_dir, *filename, *sha256, *user_agent, *proxy, *ca_file;
     char **headers;
     size_t nheaders;
     int64_t max_speed;
@@ -542,6 +542,7 @@ static void start_attempt(direct_t *d)
         .nheaders = d->nheaders,
         .user_agent = d->user_agent,
         .proxy = d->proxy,
+        .ca_file = d->ca_file,
         .max_speed = d->max_speed,
         .connect_timeout_s = d->connect_timeout_s,
         .stall_timeout_s = d->stall_timeout_s,
@@ -803,6 +804,7 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     d->sha256 = dup_or_null(o->sha256);
     d->user_agent = dup_or_null(o->user_agent);
     d->proxy = dup_or_null(o->proxy);
+    d->ca_file = dup_or_null(o->ca_file);
     d->max_speed = o->max_speed;
     d->connect_timeout_s = o->connect_timeout_s;
     d->stall_timeout_s = o->stall_timeout_s;
@@ -967,6 +969,7 @@ void direct_free(direct_t *d)
     free(d->sha256);
     free(d->user_agent);
     free(d->proxy);
+    free(d->ca_file);
     free(d->etag);
     free(d->last_modified);
     free(d->name);

@@ -42,6 +42,7 @@ typedef struct direct_opts {
     size_t nheaders;
     const char *user_agent;
     const char *proxy;
+    const char *ca_file;        /* trusted CAs (PEM), NULL: the system's */
     int64_t max_speed;          /* bytes/s, 0 = unlimited */
     long connect_timeout_s;
     long stall_timeout_s;

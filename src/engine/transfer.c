@@ -353,6 +353,8 @@ transfer_t *transfer_start(engine_t *eng, const transfer_opts_t *opts,
         SETOPT(e, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)opts->max_speed, rc);
     if (opts->proxy)
         SETOPT(e, CURLOPT_PROXY, opts->proxy, rc);
+    if (opts->ca_file)
+        SETOPT(e, CURLOPT_CAINFO, opts->ca_file, rc);
     char range[32];
     if (opts->range_from > 0) {
         snprintf(range, sizeof range, "%lld-", (long long)opts->range_from);

@@ -46,6 +46,7 @@ typedef struct transfer_opts {
     size_t nheaders;
     const char *user_agent;        /* NULL: "haul/<version>" */
     const char *proxy;             /* NULL: libcurl's environment default */
+    const char *ca_file;           /* trusted CA certificates (PEM), NULL: the system's */
     int64_t max_speed;             /* bytes/s, 0 = unlimited */
     long connect_timeout_s;        /* 0: 20 s */
     long stall_timeout_s;          /* no byte (header or body) for this long
