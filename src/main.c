@@ -29,6 +29,9 @@ int main(int argc, char **argv)
     /* libcurl runs with CURLOPT_NOSIGNAL, so a peer that goes away must not
      * kill us with SIGPIPE; write errors are handled where they happen */
     signal(SIGPIPE, SIG_IGN);
+    /* a file bigger than the file system allows is an error (EFBIG) to
+     * report, not a reason to die */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

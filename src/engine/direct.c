@@ -198,6 +198,11 @@ static int local_io_error(direct_t *d, const char *doing)
                         "no space left on the disk while %s %s: free some space, "
                         "then resume (the %lld bytes already here are kept)",
                         doing, d->part_path, (long long)d->file_len);
+    if (e == EFBIG)
+        return herr_set(&d->local_err, "file_too_large", false,
+                        "the file is larger than the file system (or a limit) allows "
+                        "while %s %s, at %lld bytes (FAT32 stops at 4 GiB): download "
+                        "to another folder", doing, d->part_path, (long long)d->file_len);
     return herr_set(&d->local_err, "io_error", false, "%s %s failed: %s", doing,
                     d->part_path, strerror(e));
 }

@@ -33,3 +33,14 @@ assert_eq "content" "$(file_sha "$mnt/dl/big.bin")" "$(expected_sha $size)"
 last=$(log_lines /data/big.bin | tail -1)
 assert_eq "resumed from the kept bytes" "$(echo "$last" | awk '{print $3" "$4}')" "206 $kept"
 ok "with space freed, the same command resumed at byte $kept"
+
+# a file system with a size limit per file (FAT32's 4 GiB; here a 2 MiB
+# RLIMIT_FSIZE): a clear error, the bytes kept, and a resume elsewhere works
+try bash -c "ulimit -f 2048; exec '$HAUL' get '$url&seed=1' -d '$T/limited'" 2>"$T/err"
+assert_eq "exit code over the file size limit" $RC 5
+assert_contains "limit message" "$T/err" "larger than the file system"
+part=$(find "$T/limited/.haul-tmp" -name data.part | head -1)
+assert_eq "bytes kept up to the limit" "$(file_size "$part")" $((2048 * 1024))
+"$HAUL" get "$url&seed=1" -d "$T/limited" -q 2>"$T/err" || fail "resume without the limit: $(cat "$T/err")"
+assert_eq "content after the limit" "$(file_sha "$T/limited/big.bin")" "$(expected_sha $size 1)"
+ok "over a file size limit: exit 5, a clear message, and the resume completes"
