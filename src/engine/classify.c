@@ -79,7 +79,7 @@ static const struct curl_class {
     {CURLE_COULDNT_CONNECT, "connect_failed", 1,
      "could not connect to the server"},
     {CURLE_OPERATION_TIMEDOUT, "timeout", 1,
-     "the server stopped sending data (timed out)"},
+     "timed out: the server did not answer in time, or stopped sending data"},
     {CURLE_PARTIAL_FILE, "connection_cut", 1,
      "the connection closed before all the announced bytes arrived"},
     {CURLE_GOT_NOTHING, "empty_reply", 1, "the server closed the connection without answering"},

@@ -116,3 +116,36 @@ wait_for() {
         sleep 0.05
     done
 }
+
+# part_file DIR: the part file of the unfinished download in DIR
+part_file() {
+    { find "$1/.haul-tmp" -name data.part 2>/dev/null || true; } | head -1
+}
+
+# get_until_part BYTES DIR URL [ARGS...]: starts `haul get URL -d DIR ARGS`
+# in the background (pid in BG_PID, stderr in $T/bg.err) and returns once
+# its part file holds at least BYTES
+get_until_part() {
+    local min=$1 dir=$2 url=$3 f
+    shift 3
+    "$HAUL" get "$url" -d "$dir" "$@" 2>"$T/bg.err" >/dev/null &
+    BG_PID=$!
+    local end=$((SECONDS + 30))
+    while :; do
+        f=$(part_file "$dir")
+        if [ -n "$f" ] && [ "$(file_size "$f")" -ge "$min" ]; then
+            return 0
+        fi
+        [ $SECONDS -lt $end ] || fail "no $min bytes of part data in $dir: $(cat "$T/bg.err")"
+        sleep 0.05
+    done
+}
+
+# interrupt_get BYTES DIR URL [ARGS...]: like get_until_part, then Ctrl-C;
+# checks that haul exits 130
+interrupt_get() {
+    get_until_part "$@"
+    kill -INT $BG_PID
+    try wait $BG_PID
+    assert_eq "exit code after Ctrl-C" $RC 130
+}

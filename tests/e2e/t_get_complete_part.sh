@@ -7,14 +7,8 @@ start_origin
 
 size=3000000
 url="$ORIGIN/data/whole.bin?size=$size&rate=1000000"
-"$HAUL" get "$url" -d "$T/dl" 2>/dev/null >/dev/null &
-pid=$!
-part_started() { [ -n "$(find "$T/dl/.haul-tmp" -name data.part -size +100k 2>/dev/null)" ]; }
-wait_for 30 part_started || fail "no part data appeared"
-kill -INT $pid
-try wait $pid
-assert_eq "interrupted" $RC 130
-part=$(find "$T/dl/.haul-tmp" -name data.part)
+interrupt_get 100000 "$T/dl" "$url"
+part=$(part_file "$T/dl")
 # what a crash after the last write would leave
 "$HAUL_ORIGIN" --generate $size >"$part"
 
@@ -25,13 +19,8 @@ no_temp_left "$T/dl"
 ok "a complete part file is finished on 416, no byte fetched again"
 
 # the same, but the part file is longer than the file: start over
-"$HAUL" get "$ORIGIN/data/long.bin?size=100000&rate=50000" -d "$T/dl2" 2>/dev/null >/dev/null &
-pid=$!
-part_started2() { [ -n "$(find "$T/dl2/.haul-tmp" -name data.part -size +1k 2>/dev/null)" ]; }
-wait_for 30 part_started2 || fail "no part data appeared (2)"
-kill -INT $pid
-try wait $pid
-part=$(find "$T/dl2/.haul-tmp" -name data.part)
+interrupt_get 1000 "$T/dl2" "$ORIGIN/data/long.bin?size=100000&rate=50000"
+part=$(part_file "$T/dl2")
 "$HAUL_ORIGIN" --generate 150000 >"$part"
 "$HAUL" get "$ORIGIN/data/long.bin?size=100000&rate=50000" -d "$T/dl2" 2>"$T/err" >/dev/null \
     || fail "an over-long part file was not recovered: $(cat "$T/err")"

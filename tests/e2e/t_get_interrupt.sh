@@ -6,20 +6,9 @@ start_origin
 
 size=4000000
 url="$ORIGIN/data/slow.bin?size=$size&rate=1000000"
-mkdir -p "$T/dl"
-"$HAUL" get "$url" -d "$T/dl" 2>"$T/err1" >/dev/null &
-pid=$!
-part_big() {
-    local f
-    f=$(find "$T/dl/.haul-tmp" -name data.part 2>/dev/null | head -1)
-    [ -n "$f" ] && [ "$(file_size "$f")" -ge 1000000 ]
-}
-wait_for 30 part_big || fail "no part data appeared"
-kill -INT $pid
-try wait $pid
-assert_eq "exit code after Ctrl-C" $RC 130
-assert_contains "resume hint" "$T/err1" "run the same command again to resume"
-part=$(find "$T/dl/.haul-tmp" -name data.part | head -1)
+interrupt_get 1000000 "$T/dl" "$url"
+assert_contains "resume hint" "$T/bg.err" "run the same command again to resume"
+part=$(part_file "$T/dl")
 kept=$(file_size "$part")
 [ "$kept" -gt 0 ] && [ "$kept" -lt $size ] || fail "part file has $kept bytes"
 [ ! -e "$T/dl/slow.bin" ] || fail "an unfinished file is in the folder"
@@ -40,17 +29,10 @@ ok "the same command resumed at byte $kept"
 # kill -9 in the middle: no chance to clean up, yet the part file on disk
 # is a valid prefix and the same command resumes from its length
 url="$ORIGIN/data/crash.bin?size=$size&rate=1000000"
-"$HAUL" get "$url" -d "$T/dl" 2>/dev/null >/dev/null &
-pid=$!
-crash_part_big() {
-    local f
-    f=$(find "$T/dl/.haul-tmp" -name data.part 2>/dev/null | head -1)
-    [ -n "$f" ] && [ "$(file_size "$f")" -ge 1000000 ]
-}
-wait_for 30 crash_part_big || fail "no part data appeared before the crash"
-kill -9 $pid
-try wait $pid
-part=$(find "$T/dl/.haul-tmp" -name data.part | head -1)
+get_until_part 1000000 "$T/dl" "$url"
+kill -9 $BG_PID
+try wait $BG_PID
+part=$(part_file "$T/dl")
 kept=$(file_size "$part")
 assert_eq "the part is a prefix" "$(head -c "$kept" "$part" | sha256sum | cut -d' ' -f1)" \
     "$("$HAUL_ORIGIN" --generate $size | head -c "$kept" | sha256sum | cut -d' ' -f1)"
