@@ -271,7 +271,7 @@ static void start_attempt(direct_t *d);
  * then Content-Disposition, then the URL), unless one is already known. */
 static void choose_name(direct_t *d, const transfer_response_t *r)
 {
-    char raw[1024], safe[FNAME_MAX + 1];
+    char raw[4096], safe[FNAME_MAX + 1];
     if (d->filename) {
         set_str(&d->name, d->filename);
         return;

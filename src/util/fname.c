@@ -173,7 +173,7 @@ static size_t scheme_len(const char *url)
 }
 
 /* Percent-decodes s[0..n) into out (room for cap bytes, no NUL written):
- * %XX becomes its byte (%00 becomes '_'), anything else is copied. Returns
+ * %XX becomes its byte (even %00), anything else is copied. Returns
  * the decoded length, or (size_t)-1 when it does not fit. */
 static size_t pct_decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -183,9 +183,7 @@ static size_t pct_decode(const char *s, size_t n, char *out, size_t cap)
         char c = s[i];
         if (c == '%' && n - i >= 3 && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
             (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-            c = (char)(hi * 16 + lo);
-            if (c == '\0')
-                c = '_';
+            c = (char)(hi * 16 + lo); /* NUL too: sanitizing makes it '_' */
             i += 2;
         }
         if (o == cap)
