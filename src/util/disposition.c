@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/hex.h"
+
 /* A parameter value inside the header: the bytes between the quotes for a
  * quoted-string (escapes still in), else the token. */
 typedef struct {
@@ -54,18 +56,6 @@ static const char *skip_blanks(const char *p)
     while (blank(*p))
         p++;
     return p;
-}
-
-/* Value of the hex digit c, or -1. */
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Reads the value at *p (a quoted-string, or everything up to the next ';'

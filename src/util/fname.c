@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/hex.h"
+
 /* Longest extension kept, its dot included (".mp4" is 4). */
 #define EXT_MAX 16
 
@@ -146,18 +148,6 @@ int fname_sanitize(const char *in, char *out, size_t outsz)
         in = "";
     sanitize_span(in, strlen(in), out);
     return 0;
-}
-
-/* Value of the hex digit c, or -1. */
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Length of the "scheme://" that starts url (RFC 3986 scheme), or 0. */
