@@ -5,7 +5,7 @@ BUILD      ?= build
 CHECKBUILD ?= build-check
 JOBS       ?= $(shell nproc)
 
-.PHONY: all build run check deps bench clean
+.PHONY: all build run check deps bench fuzz clean
 
 all: build
 
@@ -35,5 +35,8 @@ bench: build
 	@scripts/bootstrap bench
 	bench/direct.sh
 
+fuzz:
+	fuzz/run
+
 clean:
-	rm -rf $(BUILD) $(CHECKBUILD)
+	rm -rf $(BUILD) $(CHECKBUILD) build-fuzz
