@@ -155,7 +155,7 @@ static int exit_code_for(const haul_error_t *err)
     if (!strcmp(err->code, "checksum_mismatch") || !strcmp(err->code, "size_mismatch"))
         return EXIT_VERIFY;
     if (!strcmp(err->code, "disk_full") || !strcmp(err->code, "io_error") ||
-        !strcmp(err->code, "file_too_large"))
+        !strcmp(err->code, "file_too_large") || !strcmp(err->code, "busy"))
         return EXIT_LOCAL;
     return EXIT_FAILED;
 }

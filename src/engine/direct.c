@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,6 +238,19 @@ static int open_part(direct_t *d, haul_error_t *err)
     if (d->fd < 0)
         return herr_set(err, errno == ENOSPC ? "disk_full" : "io_error", false,
                         "cannot create %s: %s", d->part_path, strerror(errno));
+    /* one writer per part file: a second haul on the same download waits
+     * its turn instead of interleaving bytes (released when fd closes) */
+    if (flock(d->fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(d->fd);
+        d->fd = -1;
+        if (e == EWOULDBLOCK)
+            return herr_set(err, "busy", false,
+                            "another haul is already downloading %s into %s; wait for "
+                            "it to finish or stop it first", d->url, d->dir);
+        return herr_set(err, "io_error", false, "cannot lock %s: %s", d->part_path,
+                        strerror(e));
+    }
     struct stat st;
     if (fstat(d->fd, &st) != 0)
         return herr_set(err, "io_error", false, "cannot read %s: %s", d->part_path,
@@ -861,6 +875,8 @@ int direct_start(direct_t *d, haul_error_t *err)
     if (fs_mkdirs(d->dir) != 0)
         return herr_set(err, "io_error", false, "cannot create the folder %s: %s",
                         d->dir, strerror(errno));
+    if (open_part(d, err) != 0) /* takes the lock before touching anything */
+        return -1;
     meta_load(d);
     int64_t have = fs_size(d->part_path);
     if (have > 0) {

@@ -6,7 +6,16 @@ start_origin
 
 size=4000000
 url="$ORIGIN/data/slow.bin?size=$size&rate=1000000"
-interrupt_get 1000000 "$T/dl" "$url"
+get_until_part 1000000 "$T/dl" "$url"
+# the same download started twice: the second one refuses, touching nothing
+try "$HAUL" get "$url" -d "$T/dl" 2>"$T/twice"
+assert_eq "second copy's exit code" $RC 5
+assert_contains "second copy's message" "$T/twice" "another haul is already downloading"
+[ -n "$(part_file "$T/dl")" ] || fail "the second copy removed the first one's data"
+ok "a second haul on the same download is refused"
+kill -INT $BG_PID
+try wait $BG_PID
+assert_eq "exit code after Ctrl-C" $RC 130
 assert_contains "resume hint" "$T/bg.err" "run the same command again to resume"
 part=$(part_file "$T/dl")
 kept=$(file_size "$part")
