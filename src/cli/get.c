@@ -56,6 +56,7 @@ typedef struct get_ctx {
     int exit_code;
     double last_line;       /* when the last progress line was printed */
     double started;
+    int64_t start_bytes;    /* already on disk when this run began */
     int bar_shown;
     char work_dir[PATH_MAX];
 } get_ctx_t;
@@ -148,15 +149,20 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     print_progress(arg);
 }
 
+/* Exit status per error code; unlisted codes are EXIT_FAILED. */
+static const struct { const char *code; int exit; } EXIT_FOR_CODE[] = {
+    {"checksum_mismatch", EXIT_VERIFY}, {"size_mismatch", EXIT_VERIFY},
+    {"disk_full", EXIT_LOCAL},          {"io_error", EXIT_LOCAL},
+    {"file_too_large", EXIT_LOCAL},     {"busy", EXIT_LOCAL},
+};
+
 static int exit_code_for(const haul_error_t *err)
 {
     if (strncmp(err->code, "http_", 5) == 0)
         return EXIT_HTTP;
-    if (!strcmp(err->code, "checksum_mismatch") || !strcmp(err->code, "size_mismatch"))
-        return EXIT_VERIFY;
-    if (!strcmp(err->code, "disk_full") || !strcmp(err->code, "io_error") ||
-        !strcmp(err->code, "file_too_large") || !strcmp(err->code, "busy"))
-        return EXIT_LOCAL;
+    for (size_t i = 0; i < sizeof EXIT_FOR_CODE / sizeof EXIT_FOR_CODE[0]; i++)
+        if (!strcmp(err->code, EXIT_FOR_CODE[i].code))
+            return EXIT_FOR_CODE[i].exit;
     return EXIT_FAILED;
 }
 
@@ -177,11 +183,16 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
             direct_status_t s;
             direct_status(g->dl, &s);
             double secs = mono_now() - g->started;
-            char size[32], rate[32];
+            int64_t now_bytes = s.bytes_done - g->start_bytes; /* this run's */
+            char size[32], rate[32], fetched[32];
             fmt_bytes(s.bytes_done, size, sizeof size);
-            fmt_bytes(secs > 0 ? (int64_t)((double)s.bytes_done / secs) : 0, rate,
+            fmt_bytes(secs > 0 ? (int64_t)((double)now_bytes / secs) : 0, rate,
                       sizeof rate);
-            fprintf(stderr, "haul: saved %s in %.1f s (%s/s)\n", size, secs, rate);
+            if (g->start_bytes > 0)
+                fprintf(stderr, "haul: saved %s (%s of it now) in %.1f s (%s/s)\n", size,
+                        fmt_bytes(now_bytes, fetched, sizeof fetched), secs, rate);
+            else
+                fprintf(stderr, "haul: saved %s in %.1f s (%s/s)\n", size, secs, rate);
             printf("%s\n", direct_result_path(g->dl));
         }
         g->exit_code = EXIT_OK;
@@ -399,6 +410,9 @@ int cmd_get(int argc, char **argv)
         rc = exit_code_for(&err);
         goto out;
     }
+    direct_status_t first;
+    direct_status(g.dl, &first);
+    g.start_bytes = first.bytes_done;
     if (event_base_dispatch(g.base) < 0) {
         fprintf(stderr, "haul get: the event loop failed\n");
         goto out;
