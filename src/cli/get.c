@@ -52,7 +52,6 @@ typedef struct get_ctx {
     struct event_base *base;
     direct_t *dl;
     int quiet, tty;
-    int interrupted;
     int exit_code;
     double last_line;       /* when the last progress line was printed */
     double started;
@@ -234,10 +233,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     get_ctx_t *g = arg;
     direct_status_t st;
     direct_status(g->dl, &st);
-    if (st.state == DIRECT_FINALIZING) { /* nearly there: let it finish */
-        g->interrupted = 1;
+    if (st.state == DIRECT_FINALIZING) /* nearly there: let it finish */
         return;
-    }
     direct_pause(g->dl);
     direct_status(g->dl, &st);
     clear_bar(g);

@@ -38,13 +38,10 @@
 #include "util/disposition.h"
 #include "util/fname.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
-#ifndef WRITE_BUFFER_SIZE
 #define WRITE_BUFFER_SIZE (256u * 1024)
-#endif
-#ifndef DIRECT_WRITE_MIN
 #define DIRECT_WRITE_MIN (64u * 1024)
-#endif
 #define FLUSH_INTERVAL_S 1.0
 #define DEFAULT_ATTEMPTS 5
 #define MAX_REFETCH 3
@@ -114,6 +111,7 @@ struct direct {
     haul_error_t err;
     char *result_path;
     finalize_t *fin;
+    int cancel_when_finished;    /* canceled while fin was running */
 };
 
 const char *direct_state_name(direct_state_t st)
@@ -208,25 +206,29 @@ static int local_io_error(direct_t *d, const char *doing)
                     d->part_path, strerror(e));
 }
 
-/* Writes the buffer to the part file. Returns 0 or -1 with local_err. */
+/* Appends data to the part file. Returns 0 or -1 with local_err; what
+ * did not reach the file is simply fetched again on resume. */
+static int write_part(direct_t *d, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(d->fd, data, len, d->file_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return local_io_error(d, "writing");
+        d->file_len += n;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes the buffer to the part file and empties it. */
 static int flush_buffer(direct_t *d)
 {
-    size_t off = 0;
-    while (off < d->buf_len) {
-        ssize_t n = pwrite(d->fd, d->buf + off, d->buf_len - off, d->file_len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            /* keep what did not fit at the front: the file stays the truth */
-            memmove(d->buf, d->buf + off, d->buf_len - off);
-            d->buf_len -= off;
-            return local_io_error(d, "writing");
-        }
-        off += (size_t)n;
-        d->file_len += n;
-    }
+    int rc = write_part(d, d->buf, d->buf_len);
     d->buf_len = 0;
-    return 0;
+    return rc;
 }
 
 /* Opens (creating) the part file and learns its length. */
@@ -371,21 +373,8 @@ static int on_data(void *ud, const char *data, size_t len)
                  (long long)d->total);
         return -1;
     }
-    if (d->buf_len == 0 && len >= DIRECT_WRITE_MIN) {
-        /* big enough on its own: no copy (what does not reach the file is
-         * simply fetched again on resume) */
-        while (len > 0) {
-            ssize_t n = pwrite(d->fd, data, len, d->file_len);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                return local_io_error(d, "writing");
-            d->file_len += n;
-            data += n;
-            len -= (size_t)n;
-        }
-        return 0;
-    }
+    if (d->buf_len == 0 && len >= DIRECT_WRITE_MIN)
+        return write_part(d, data, len); /* big enough on its own: no copy */
     if (!d->buf && !(d->buf = malloc(WRITE_BUFFER_SIZE))) { /* first small piece */
         herr_set(&d->local_err, "out_of_memory", true, "out of memory for %s", d->url);
         return -1;
@@ -727,6 +716,15 @@ static void on_finalized(evutil_socket_t fd, short what, void *arg)
     haul_error_t err;
     char *result = NULL;
     finalize_reap(d, &err, &result);
+    if (d->cancel_when_finished) { /* canceled meanwhile: undo the finish */
+        d->cancel_when_finished = 0;
+        if (result)
+            unlink(result);
+        free(result);
+        remove_work_dir(d->work_dir);
+        d->file_len = 0;
+        return;
+    }
     if (herr_isset(&err)) {
         if (strcmp(err.code, "checksum_mismatch") == 0)
             d->file_len = 0;
@@ -796,7 +794,7 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
         size_t n = strlen(o->sha256);
         int ok = n == 64;
         for (size_t i = 0; ok && i < n; i++)
-            ok = strchr("0123456789abcdefABCDEF", o->sha256[i]) != NULL;
+            ok = hexval((unsigned char)o->sha256[i]) >= 0;
         if (!ok) {
             herr_set(err, "bad_sha256", false,
                      "the expected SHA-256 must be 64 hexadecimal digits, not \"%s\"",
@@ -860,6 +858,9 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
 
 int direct_start(direct_t *d, haul_error_t *err)
 {
+    if (d->fin)
+        return herr_set(err, "bad_state", false,
+                        "the download is still finishing; try again in a moment");
     switch (d->state) {
     case DIRECT_IDLE: case DIRECT_PAUSED: case DIRECT_FAILED: case DIRECT_WAITING:
     case DIRECT_CANCELED:
@@ -878,11 +879,10 @@ int direct_start(direct_t *d, haul_error_t *err)
     if (open_part(d, err) != 0) /* takes the lock before touching anything */
         return -1;
     meta_load(d);
-    int64_t have = fs_size(d->part_path);
-    if (have > 0) {
+    if (d->file_len > 0) { /* open_part measured it */
         char msg[128];
         snprintf(msg, sizeof msg, "resuming: %lld bytes are already here",
-                 (long long)have);
+                 (long long)d->file_len);
         notice(d, msg);
     }
     d->attempt = 0;
@@ -926,13 +926,12 @@ void direct_cancel(direct_t *d)
 {
     if (d->state == DIRECT_DONE)
         return;
-    if (d->fin) { /* let the thread finish, then throw the result away */
-        haul_error_t e;
-        char *result = NULL;
-        finalize_reap(d, &e, &result);
-        if (result)
-            unlink(result);
-        free(result);
+    if (d->fin) {
+        /* the thread owns the part file: do not wait for it on the loop;
+         * on_finalized throws its result away */
+        d->cancel_when_finished = 1;
+        d->state = DIRECT_CANCELED;
+        return;
     }
     stop_activity(d);
     remove_work_dir(d->work_dir);
@@ -970,14 +969,15 @@ void direct_free(direct_t *d)
 {
     if (!d)
         return;
-    if (d->fin) {
+    if (d->fin) { /* teardown may wait for the thread */
         haul_error_t e;
         char *result = NULL;
         finalize_reap(d, &e, &result);
+        if (d->cancel_when_finished && result)
+            unlink(result);
         free(result);
     }
-    if (d->eng)
-        stop_activity(d);
+    stop_activity(d);
     if (d->retry_timer)
         event_free(d->retry_timer);
     for (size_t i = 0; i < d->nheaders; i++)

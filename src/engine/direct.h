@@ -84,7 +84,10 @@ int direct_start(direct_t *d, haul_error_t *err);
  * it returns, no request is in flight. No-op unless RUNNING or WAITING. */
 void direct_pause(direct_t *d);
 
-/* Stops now and deletes the work folder. No-op when DONE. */
+/* Stops now and deletes the work folder. No-op when DONE. While the file
+ * is being finished, returns at once (CANCELED) and the finished file, if
+ * any, is removed when the helper thread reports back; direct_start is
+ * refused until then. */
 void direct_cancel(direct_t *d);
 
 /* A snapshot of the progress; samples the speed meter. */

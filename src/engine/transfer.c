@@ -11,9 +11,7 @@
 
 #include "core/progress.h"
 
-#ifndef RECV_BUFFER_SIZE
 #define RECV_BUFFER_SIZE (256 * 1024) /* big reads: fewer syscalls */
-#endif
 
 struct engine {
     struct event_base *base;
@@ -190,21 +188,27 @@ static const char *header_value(CURL *easy, const char *name)
     return h->value;
 }
 
+/* The server's Retry-After in seconds (either form), -1 when it sent none. */
+static long retry_after(CURL *easy)
+{
+    curl_off_t ra = -1;
+    if (!header_value(easy, "Retry-After") ||
+        curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
+        return -1;
+    return (long)ra;
+}
+
 /* Calls on_response once, when the final response's headers are known. */
 static int deliver_response(transfer_t *t)
 {
     if (t->responded)
         return 0;
     t->responded = 1;
-    transfer_response_t r = {.content_length = -1, .retry_after_s = -1};
+    transfer_response_t r = {.content_length = -1};
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
     curl_off_t cl = -1;
     if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK)
         r.content_length = cl;
-    curl_off_t ra = -1;
-    if (curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
-        header_value(t->easy, "Retry-After"))
-        r.retry_after_s = ra;
     r.etag = header_value(t->easy, "ETag");
     r.last_modified = header_value(t->easy, "Last-Modified");
     r.content_range = header_value(t->easy, "Content-Range");
@@ -244,13 +248,8 @@ static void finish(transfer_t *t, CURLcode cc, const char *detail)
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     if (cc == CURLE_OK && !t->aborted)
         deliver_response(t); /* an empty body never called on_write */
-    long retry_after = -1;
-    curl_off_t ra = -1;
-    if (header_value(easy, "Retry-After") &&
-        curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK)
-        retry_after = ra;
     if (t->cbs.on_done)
-        t->cbs.on_done(t->ud, cc, status, t->aborted, detail, retry_after);
+        t->cbs.on_done(t->ud, cc, status, t->aborted, detail, retry_after(easy));
     transfer_free(t);
 }
 

@@ -35,7 +35,6 @@ typedef struct transfer_response {
     const char *content_disposition;
     const char *content_type;
     const char *effective_url;
-    long retry_after_s;            /* -1 when absent */
 } transfer_response_t;
 
 typedef struct transfer_opts {

@@ -25,8 +25,13 @@ cd_value="attachment%3B%20filename%3D%22plain.txt%22%3B%20filename*%3DUTF-8''caf
 [ -f "$T/dl2/café.txt" ] || fail "filename* not used: $(ls "$T/dl2")"
 ok "filename*=UTF-8'' names the file"
 
-# no name anywhere: "download"
-"$HAUL" get "$ORIGIN/?size=10" -d "$T/dl3" -q 2>"$T/err" || true
+# a folder-like URL: its last segment
 "$HAUL" get "$ORIGIN/data/?size=10" -d "$T/dl3" -q 2>"$T/err" || fail "$(cat "$T/err")"
 [ -f "$T/dl3/data" ] || fail "the folder's name was not used: $(ls "$T/dl3")"
 ok "names fall back to the URL path"
+
+# no name anywhere (no Content-Disposition, no path): "download"
+"$HAUL" get "$ORIGIN/?size=10" -d "$T/dl4" -q 2>"$T/err" || fail "$(cat "$T/err")"
+assert_eq "fallback name" "$(ls "$T/dl4")" "download"
+assert_eq "fallback content" "$(file_sha "$T/dl4/download")" "$(expected_sha 10)"
+ok "with no name anywhere the file is called 'download'"

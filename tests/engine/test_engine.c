@@ -30,6 +30,7 @@ typedef struct run {
     int64_t act_at;          /* bytes at which to act, -1 never */
     void (*act)(struct run *);
     int acted;
+    int cancel_when_finishing;
     struct event *tick;
     char url[512], dir[300], work[340];
 } run_t;
@@ -39,6 +40,11 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
     run_t *r = ud;
     (void)err;
     r->last = st;
+    if (st == DIRECT_FINALIZING && r->cancel_when_finishing) {
+        direct_cancel(r->dl); /* must not wait for the helper thread */
+        r->acted = 1;
+        event_base_loopexit(r->base, NULL);
+    }
     if (st == DIRECT_DONE || st == DIRECT_FAILED)
         event_base_loopexit(r->base, NULL);
 }
@@ -76,6 +82,17 @@ static void run_init(run_t *r, const char *name, const char *query)
     r->tick = event_new(r->base, -1, EV_PERSIST, on_tick, r);
     struct timeval tv = {0, 2000};
     event_add(r->tick, &tv);
+}
+
+/* Starts the download and runs the loop until act has run at `at` bytes. */
+static void run_until_act(run_t *r, int64_t at, void (*act)(run_t *))
+{
+    r->act_at = at;
+    r->act = act;
+    haul_error_t err;
+    assert_int_equal(direct_start(r->dl, &err), 0);
+    event_base_dispatch(r->base);
+    assert_true(r->acted);
 }
 
 static void run_free(run_t *r)
@@ -132,12 +149,7 @@ static void pause_then_resume(void **s)
     (void)s;
     run_t r;
     run_init(&r, "pr.bin", "size=8000000&rate=4000000");
-    r.act_at = 1000000;
-    r.act = do_pause;
-    haul_error_t err;
-    assert_int_equal(direct_start(r.dl, &err), 0);
-    event_base_dispatch(r.base);
-    assert_true(r.acted);
+    run_until_act(&r, 1000000, do_pause);
     direct_status_t st;
     direct_status(r.dl, &st);
     int64_t kept = st.bytes_done;
@@ -149,6 +161,7 @@ static void pause_then_resume(void **s)
     assert_int_equal(log_count("/data/pr.bin", &incomplete), 1);
     assert_int_equal(incomplete, 1);
 
+    haul_error_t err;
     assert_int_equal(direct_start(r.dl, &err), 0);
     event_base_dispatch(r.base);
     assert_int_equal(r.last, DIRECT_DONE);
@@ -174,12 +187,7 @@ static void cancel_deletes_and_stops(void **s)
     (void)s;
     run_t r;
     run_init(&r, "cx.bin", "size=8000000&rate=4000000");
-    r.act_at = 500000;
-    r.act = do_cancel;
-    haul_error_t err;
-    assert_int_equal(direct_start(r.dl, &err), 0);
-    event_base_dispatch(r.base);
-    assert_true(r.acted);
+    run_until_act(&r, 500000, do_cancel);
     run_loop_for(&r, 300);
     assert_int_equal(log_count("/data/cx.bin", NULL), 1);
     direct_status_t st;
@@ -188,6 +196,33 @@ static void cancel_deletes_and_stops(void **s)
     char path[400];
     snprintf(path, sizeof path, "%s/cx.bin", r.dir);
     assert_int_equal(fs_size(path), 0);
+    run_free(&r);
+}
+
+static void cancel_while_finishing(void **s)
+{
+    (void)s;
+    run_t r;
+    run_init(&r, "fin.bin", "size=4000000");
+    r.cancel_when_finishing = 1;
+    haul_error_t err;
+    assert_int_equal(direct_start(r.dl, &err), 0);
+    event_base_dispatch(r.base);
+    assert_true(r.acted);
+    direct_status_t st;
+    direct_status(r.dl, &st);
+    assert_int_equal(st.state, DIRECT_CANCELED);
+    assert_int_equal(direct_start(r.dl, &err), -1); /* thread still owns it */
+    assert_string_equal(err.code, "bad_state");
+    run_loop_for(&r, 500); /* the thread reports back; its result is undone */
+    char path[400];
+    snprintf(path, sizeof path, "%s/fin.bin", r.dir);
+    struct stat sb;
+    assert_int_not_equal(stat(path, &sb), 0);
+    assert_int_not_equal(stat(r.work, &sb), 0);
+    direct_status(r.dl, &st);
+    assert_int_equal(st.state, DIRECT_CANCELED);
+    assert_int_equal(st.bytes_done, 0);
     run_free(&r);
 }
 
@@ -293,6 +328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pause_then_resume),
         cmocka_unit_test(cancel_deletes_and_stops),
+        cmocka_unit_test(cancel_while_finishing),
         cmocka_unit_test(pause_before_any_byte),
         cmocka_unit_test(pause_while_waiting_to_retry),
         cmocka_unit_test(many_at_once),

@@ -713,7 +713,8 @@ static void handle(struct evhttp_request *req, int delayed)
     } else if (strcmp(path, "/loop") == 0) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Location", uri);
         send_simple(req, 302, "Found", "loop");
-    } else if (strcmp(path, "/data") == 0 || strncmp(path, "/data/", 6) == 0) {
+    } else if (strcmp(path, "/") == 0 || strcmp(path, "/data") == 0 ||
+               strncmp(path, "/data/", 6) == 0) {
         unsigned n = count_request(uri);
         if (p.status) {
             send_simple(req, (int)p.status, "Injected", "injected status");
