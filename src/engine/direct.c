@@ -719,9 +719,9 @@ static void on_finalized(evutil_socket_t fd, short what, void *arg)
     if (d->cancel_when_finished) { /* canceled meanwhile: undo the finish */
         d->cancel_when_finished = 0;
         if (result)
-            unlink(result);
+            fs_discard(result);
         free(result);
-        remove_work_dir(d->work_dir);
+        fs_discard(d->work_dir);
         d->file_len = 0;
         return;
     }
@@ -934,7 +934,7 @@ void direct_cancel(direct_t *d)
         return;
     }
     stop_activity(d);
-    remove_work_dir(d->work_dir);
+    fs_discard(d->work_dir); /* gone at once, deleted off the loop */
     d->file_len = 0;
     d->state = DIRECT_CANCELED;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,4 +172,59 @@ char *fs_absolute(const char *path)
         out[o++] = '/';
     out[o] = '\0';
     return out;
+}
+
+/* Deletes what fs_discard hid, then the parent when left empty. hidden
+ * is modified. */
+static void discard_now(char *hidden)
+{
+    struct stat st;
+    if (lstat(hidden, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            fs_remove_flat_dir(hidden);
+        else
+            unlink(hidden);
+    }
+    char *slash = strrchr(hidden, '/');
+    if (slash && slash != hidden) {
+        *slash = '\0';
+        rmdir(hidden); /* the parent, when nothing else is in it */
+    }
+}
+
+/* The helper thread of fs_discard: owns and frees its argument. */
+static void *discard_thread(void *arg)
+{
+    discard_now(arg);
+    free(arg);
+    return NULL;
+}
+
+int fs_discard(const char *path)
+{
+    static unsigned counter;
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    char hidden[PATH_MAX];
+    if (snprintf(hidden, sizeof hidden, "%.*s.discard-%ld-%u", (int)dirlen, path,
+                 (long)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED)) >=
+        (int)sizeof hidden) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (rename(path, hidden) != 0)
+        return errno == ENOENT ? 0 : -1;
+    char *copy = strdup(hidden);
+    pthread_attr_t attr;
+    pthread_t t;
+    if (copy && pthread_attr_init(&attr) == 0) {
+        int ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+                 pthread_create(&t, &attr, discard_thread, copy) == 0;
+        pthread_attr_destroy(&attr);
+        if (ok)
+            return 0;
+    }
+    free(copy);
+    discard_now(hidden); /* no helper thread: do it here */
+    return 0;
 }

@@ -20,6 +20,14 @@ char *fs_read_small(const char *path, size_t max);
  * folder has no sub-folders). Missing is fine. Returns 0 or -1/errno. */
 int fs_remove_flat_dir(const char *dir);
 
+/* Removes a file, or a folder of plain files, without making the caller
+ * wait for its size (unlinking a GiB takes 100-400 ms on ext4): renames it
+ * to a hidden sibling at once, then deletes that on a detached helper
+ * thread, which also removes the parent folder if that is left empty.
+ * Missing is fine. Returns 0 when path is gone from view, -1/errno when it
+ * could not even be renamed (then nothing changed). */
+int fs_discard(const char *path);
+
 /* Size of the file at path, 0 when it does not exist, -1 on other errors. */
 int64_t fs_size(const char *path);
 

@@ -74,11 +74,30 @@ static void mkdirs_and_remove(void **s)
     assert_int_equal(fs_mkdirs(dir), -1);
 }
 
+static void discard_hides_at_once(void **s)
+{
+    (void)s;
+    char dir[400], file[450], parent[400];
+    snprintf(parent, sizeof parent, "%s/tmpd", root);
+    snprintf(dir, sizeof dir, "%s/tmpd/job", root);
+    assert_int_equal(fs_mkdirs(dir), 0);
+    snprintf(file, sizeof file, "%s/data.part", dir);
+    assert_int_equal(fs_write_atomic(file, "abc", 3), 0);
+    assert_int_equal(fs_discard(dir), 0);
+    struct stat st;
+    assert_int_not_equal(stat(dir, &st), 0); /* gone from view on return */
+    for (int i = 0; i < 200 && stat(parent, &st) == 0; i++)
+        usleep(10000); /* the helper deletes it, then the empty parent */
+    assert_int_not_equal(stat(parent, &st), 0);
+    assert_int_equal(fs_discard(dir), 0); /* missing is fine */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(absolute_paths),
         cmocka_unit_test(mkdirs_and_remove),
+        cmocka_unit_test(discard_hides_at_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
