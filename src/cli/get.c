@@ -247,6 +247,15 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(g->base, NULL);
 }
 
+/* The long name of option key, from the option table. */
+static const char *option_name(int key)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (GET_OPTIONS[i].key == key)
+            return GET_OPTIONS[i].name;
+    return "?";
+}
+
 /* Splits -o FILE into its folder and name. */
 static int split_output(const char *output, char **dir, char **name)
 {
@@ -283,7 +292,13 @@ int cmd_get(int argc, char **argv)
         case 'd': dir_arg = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': usage(); return EXIT_OK;
-        case 'A': o.user_agent = optarg; break;
+        case 'A':
+            if (strpbrk(optarg, "\r\n")) {
+                fprintf(stderr, "haul get: -A must be one line, without CR or LF\n");
+                return EXIT_USAGE;
+            }
+            o.user_agent = optarg;
+            break;
         case OPT_PROXY: o.proxy = optarg; break;
         case OPT_CACERT:
             if (access(optarg, R_OK) != 0) {
@@ -295,9 +310,10 @@ int cmd_get(int argc, char **argv)
         case OPT_SHA256: o.sha256 = optarg; break;
         case OPT_SYNC: o.sync = 1; break;
         case 'H':
-            if (nheaders == MAX_HEADERS || !strchr(optarg, ':')) {
-                fprintf(stderr, "haul get: -H takes 'Name: value' (at most %d): \"%s\"\n",
-                        MAX_HEADERS, optarg);
+            if (nheaders == MAX_HEADERS || !strchr(optarg, ':') || optarg[0] == ':' ||
+                strpbrk(optarg, "\r\n")) {
+                fprintf(stderr, "haul get: -H takes one line 'Name: value' (at most %d): "
+                                "\"%s\"\n", MAX_HEADERS, optarg);
                 return EXIT_USAGE;
             }
             headers[nheaders++] = optarg;
@@ -311,8 +327,7 @@ int cmd_get(int argc, char **argv)
         case OPT_CONNECT_TIMEOUT: case OPT_STALL_TIMEOUT: case OPT_RETRIES:
             if (parse_long(optarg, &l) != 0 || l < 1 || l > 100000) {
                 fprintf(stderr, "haul get: --%s takes a whole number from 1, not \"%s\"\n",
-                        c == OPT_RETRIES ? "attempts" : c == OPT_CONNECT_TIMEOUT
-                            ? "connect-timeout" : "stall-timeout", optarg);
+                        option_name(c), optarg);
                 return EXIT_USAGE;
             }
             if (c == OPT_CONNECT_TIMEOUT)

@@ -21,6 +21,12 @@ ok "-A sets the User-Agent; the default is haul/VERSION"
 
 try "$HAUL" get "$ORIGIN/data/x?size=10" -H 'no colon' 2>"$T/err"
 assert_eq "bad -H" $RC 2
+try "$HAUL" get "$ORIGIN/data/x?size=10" -H $'X-A: 1\r\nX-Injected: 2' 2>"$T/err"
+assert_eq "-H with a line break" $RC 2
+assert_contains "-H with a line break" "$T/err" "one line"
+try "$HAUL" get "$ORIGIN/data/x?size=10" --attempts 0 2>"$T/err"
+assert_contains "--attempts 0" "$T/err" "--attempts takes a whole number from 1"
+[ -z "$(log_lines /data/x)" ] || fail "a refused command line reached the server"
 "$HAUL" get "$ORIGIN/data/x?size=10" --max-speed fast 2>"$T/err" && fail "--max-speed fast accepted"
 assert_contains "bad --max-speed" "$T/err" "500K"
 ok "malformed options are usage errors"
