@@ -12,7 +12,20 @@ typedef struct command {
 } command_t;
 
 static const command_t COMMANDS[] = {
+    {"serve", cmd_serve, "run the daemon: REST API, live events, downloads"},
     {"get", cmd_get, "download a URL in the terminal, no daemon needed"},
+    {"add", cmd_add, "add downloads to the daemon"},
+    {"ls", cmd_ls, "list jobs"},
+    {"show", cmd_show, "show one job"},
+    {"pause", cmd_pause, "pause jobs (the part data is kept)"},
+    {"resume", cmd_resume, "resume paused jobs"},
+    {"cancel", cmd_cancel, "cancel jobs (the part data is deleted)"},
+    {"retry", cmd_retry, "retry failed or canceled jobs"},
+    {"rm", cmd_rm, "remove jobs (and optionally their files)"},
+    {"clean", cmd_clean, "remove finished, failed and canceled jobs"},
+    {"watch", cmd_watch, "a live table of active jobs"},
+    {"stats", cmd_stats, "the daemon's counters"},
+    {"logs", cmd_logs, "a job's history"},
 };
 
 static void usage(FILE *to)

@@ -34,5 +34,20 @@ void cli_getopt_tables(const cli_option_t *opts, size_t n,
 void cli_print_options(const cli_option_t *opts, size_t n);
 
 int cmd_get(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+/* client commands (client_*.c): each is one or more REST calls */
+int cmd_add(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_retry(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 
 #endif
