@@ -145,9 +145,9 @@ int job_next_state(const char *id, job_state_t from, job_action_t a,
     const transition_t *t = &TRANSITIONS[a];
     if (!(t->from & (1u << from)))
         return herr_set(err, "bad_state", false,
-                        "job %s is %s; it cannot go from %s to %s (%s works on %s)",
-                        id ? id : "", job_state_name(from), job_state_name(from),
-                        job_state_name(t->to), t->name, t->works_on);
+                        "cannot %s job %s: it is %s, and %s moves only %s to %s",
+                        t->name, id ? id : "", job_state_name(from), t->name, t->works_on,
+                        job_state_name(t->to));
     *to = t->to;
     return 0;
 }

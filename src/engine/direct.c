@@ -78,6 +78,7 @@ struct direct {
     int64_t max_speed;
     long connect_timeout_s, stall_timeout_s;
     unsigned max_attempts;
+    int owner_retries;
     int overwrite, sync;
 
     char part_path[PATH_MAX];
@@ -436,6 +437,10 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 /* A transient failure: wait, then resume from what is on disk. */
 static void schedule_retry(direct_t *d, const haul_error_t *err)
 {
+    if (d->owner_retries) {
+        fail(d, err);
+        return;
+    }
     if (d->file_len > d->attempt_start_len)
         d->attempt = 1; /* progress was made: a new streak */
     if (d->attempt >= d->max_attempts) {
@@ -826,6 +831,7 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     d->connect_timeout_s = o->connect_timeout_s;
     d->stall_timeout_s = o->stall_timeout_s;
     d->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_ATTEMPTS;
+    d->owner_retries = o->owner_retries;
     d->overwrite = o->overwrite;
     d->sync = o->sync;
     int ok = d->url && d->dir && d->work_dir;
@@ -958,6 +964,11 @@ void direct_status(direct_t *d, direct_status_t *st)
 const char *direct_result_path(const direct_t *d)
 {
     return d->state == DIRECT_DONE ? d->result_path : NULL;
+}
+
+int direct_busy(const direct_t *d)
+{
+    return d->fin != NULL;
 }
 
 const haul_error_t *direct_error(const direct_t *d)

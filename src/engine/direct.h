@@ -47,6 +47,9 @@ typedef struct direct_opts {
     long connect_timeout_s;
     long stall_timeout_s;
     unsigned max_attempts;      /* 0: 5 */
+    int owner_retries;          /* a transient failure ends in FAILED with
+                                   err->transient set: the owner decides
+                                   when to try again (the daemon's queue) */
     int sync;                   /* fsync file and folder before done */
 } direct_opts_t;
 
@@ -102,6 +105,10 @@ const haul_error_t *direct_error(const direct_t *d);
 /* Stops whatever runs (a finalizing thread is waited for) and frees d.
  * Keeps the part data, like pause. */
 void direct_free(direct_t *d);
+
+/* True while the helper thread finishes the file: direct_free would wait
+ * for it. */
+int direct_busy(const direct_t *d);
 
 /* A name for a state: "running", "paused", ... */
 const char *direct_state_name(direct_state_t st);
