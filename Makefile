@@ -1,5 +1,5 @@
 # The README's two commands:
-#   make run    install what is missing, build, start the daemon (haul get works today)
+#   make run    install what is missing, build, start the daemon on 127.0.0.1:4285
 #   make check  install, build with sanitizers, run every test
 BUILD      ?= build
 CHECKBUILD ?= build-check
@@ -16,13 +16,11 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The daemon (haul serve) is the next milestone; until then `make run`
-# builds haul and shows what it can do: `build/haul get URL`.
+# The daemon on the embedded default: SQLite store in data/downloads/.haul,
+# downloads in data/downloads, web UI and API on http://127.0.0.1:4285
 run: build
 	@mkdir -p data/downloads
-	@$(BUILD)/haul --help
-	@echo
-	@echo "try: $(BUILD)/haul get URL -d data/downloads"
+	exec $(BUILD)/haul serve --dir data/downloads
 
 check: deps
 	@cmake -S . -B $(CHECKBUILD) -DCMAKE_BUILD_TYPE=Debug -DHAUL_SANITIZE=ON >/dev/null
@@ -34,6 +32,7 @@ check: deps
 bench: build
 	@scripts/bootstrap bench
 	bench/direct.sh
+	bench/api.sh
 
 fuzz:
 	fuzz/run

@@ -286,7 +286,7 @@ server_t *server_new(struct event_base *base, sched_t *sched, store_t *store,
         server_free(srv);
         return NULL;
     }
-    evhttp_set_max_body_size(srv->http, MAX_BODY);
+    evhttp_set_max_body_size(srv->http, HARD_MAX_BODY);
     evhttp_set_max_headers_size(srv->http, 64 * 1024);
     evhttp_set_timeout(srv->http, 60);
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |

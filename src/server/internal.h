@@ -13,6 +13,9 @@
 #include "store/store.h"
 
 #define MAX_BODY (1024 * 1024)
+/* evhttp refuses bodies over this itself (413 with its own HTML page); up
+ * to it, read_json answers over-MAX_BODY bodies with a JSON 413. */
+#define HARD_MAX_BODY (8 * MAX_BODY)
 
 typedef struct events events_t;
 

@@ -208,7 +208,8 @@ job_t *job_from_request(json_t *body, const char **field, haul_error_t *err)
                 bad(err, field, "filename", "must be a name, not a path (got %s); use dir for a subfolder", s);
                 goto fail;
             }
-            if (s[0] && (fname_sanitize(s, clean, sizeof clean) != 0 || !clean[0])) {
+            if (s[0] && (fname_sanitize(s, clean, sizeof clean) != 0 || !clean[0] ||
+                         strspn(s, ". ") == strlen(s))) {
                 bad(err, field, "filename", "%s is not usable as a file name", s);
                 goto fail;
             }
