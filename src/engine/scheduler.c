@@ -490,11 +490,10 @@ static void save_progress(sched_t *s)
             began = 1;
         }
         j->updated_at = job_now_ms();
-        if (store_put_progress(s->store, j, &err) != 0) {
-            store_rollback(s->store);
-            goto fail;
-        }
-        r->saved_bytes = j->bytes_done;
+        if (store_put_progress(s->store, j, &err) != 0)
+            log_error("saving the progress of job %s: %s", j->id, err.message);
+        else
+            r->saved_bytes = j->bytes_done;
     }
     if (began && store_commit(s->store, &err) != 0)
         goto fail;
