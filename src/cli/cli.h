@@ -14,6 +14,7 @@ enum {
     EXIT_HTTP = 3,         /* the server refused (4xx, permanent 5xx) */
     EXIT_VERIFY = 4,       /* size or SHA-256 did not match */
     EXIT_LOCAL = 5,        /* local trouble: disk full, permissions */
+    EXIT_UNREACHABLE = 6,  /* no daemon answers at --server */
     EXIT_INTERRUPTED = 130 /* Ctrl-C: the part data is kept */
 };
 
