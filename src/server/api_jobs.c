@@ -304,9 +304,11 @@ void api_jobs_bulk(server_t *srv, struct evhttp_request *req, const char *id)
             reply_error(req, 422, "invalid_field", "ids", "ids: must be an array of job ids");
             goto out;
         }
-        json_array_foreach(ids, i, v) if (!json_is_string(v)) {
-            reply_error(req, 422, "invalid_field", "ids", "ids: must be an array of job ids");
-            goto out;
+        json_array_foreach(ids, i, v) {
+            if (!json_is_string(v)) {
+                reply_error(req, 422, "invalid_field", "ids", "ids: must be an array of job ids");
+                goto out;
+            }
         }
         json_array_foreach(ids, i, v) {
             const char *jid = json_string_value(v);
