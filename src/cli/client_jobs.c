@@ -1,0 +1,808 @@
+/* client_jobs.c: the client commands that are one or a few REST calls:
+ * add, ls, show, pause, resume, cancel, retry, rm, clean, stats, logs. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "core/id.h"
+#include "util/units.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Runs the option parser; returns from the command when it says so. */
+#define PARSE_OR_RETURN(c, cmd, argc, argv, fn, ud)                 \
+    do {                                                            \
+        int prc_ = client_getopt((c), (cmd), (argc), (argv), (fn), (ud)); \
+        if (prc_ >= 0) {                                            \
+            client_free(c);                                         \
+            return prc_;                                            \
+        }                                                           \
+    } while (0)
+
+/* Checks that every operand from optind is a job id. */
+static int check_ids(client_t *c, int argc, char **argv)
+{
+    for (int i = optind; i < argc; i++)
+        if (!id_valid(argv[i])) {
+            char safe[64];
+            client_printable(argv[i], safe, sizeof safe);
+            return client_usage_error(c, "\"%s\" is not a job id (10 letters and digits, "
+                                         "as 'haul ls' shows them)", safe);
+        }
+    return 0;
+}
+
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+/* --- add ---------------------------------------------------------------- */
+
+enum { OPT_MAX_SPEED = 256, OPT_PRIORITY, OPT_SHA256, OPT_MODE, OPT_FORMAT,
+       OPT_STATE, OPT_LIMIT, OPT_ALL, OPT_DELETE_FILE, OPT_STATES, OPT_OLDER_THAN,
+       OPT_DELETE_FILES };
+
+static const cli_option_t ADD_OPTIONS[] = {
+    {'d', "dir", "DIR", "save into DIR, a subfolder of the daemon's download folder"},
+    {'o', "filename", "NAME", "save under NAME instead of the server's name"},
+    {OPT_MAX_SPEED, "max-speed", "RATE", "limit the speed, bytes/s: 500K, 2M"},
+    {OPT_PRIORITY, "priority", "N", "-100..100, higher starts first (0)"},
+    {OPT_SHA256, "sha256", "HEX", "the expected SHA-256; the job fails if the file differs"},
+    {'H', "header", "'K: V'", "send an extra request header (repeatable)"},
+    {OPT_MODE, "mode", "MODE", "auto or direct (auto)"},
+    {OPT_FORMAT, "format", "FMT", "the format for pages resolved by yt-dlp (best)"},
+    CLIENT_COMMON_OPTIONS,
+};
+
+static const client_cmd_t ADD_CMD = {
+    "add", "URL... [options]",
+    "Add one download job per URL to the daemon. Prints each new job's id and URL;\n"
+    "with --json the jobs. A URL the daemon refuses is reported and the others are\n"
+    "still added.",
+    ADD_OPTIONS, NELEM(ADD_OPTIONS)};
+
+typedef struct add_ctx {
+    client_t *c;
+    json_t *opts;
+    json_t *headers;
+} add_ctx_t;
+
+static int add_opt(void *ud, int key, const char *arg)
+{
+    add_ctx_t *a = ud;
+    client_t *c = a->c;
+    switch (key) {
+    case 'd': json_object_set_new(a->opts, "dir", json_string(arg)); break;
+    case 'o': json_object_set_new(a->opts, "filename", json_string(arg)); break;
+    case OPT_MODE: json_object_set_new(a->opts, "mode", json_string(arg)); break;
+    case OPT_FORMAT: json_object_set_new(a->opts, "format", json_string(arg)); break;
+    case OPT_MAX_SPEED: {
+        int64_t v;
+        if (parse_size(arg, &v) != 0)
+            return client_usage_error(c, "--max-speed takes bytes/s like 500K or 2M, not "
+                                         "\"%s\"", arg);
+        json_object_set_new(a->opts, "max_speed", json_integer(v));
+        break;
+    }
+    case OPT_PRIORITY: {
+        char *end;
+        errno = 0;
+        long v = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || v < -100 || v > 100)
+            return client_usage_error(c, "--priority takes a whole number from -100 to 100, "
+                                         "not \"%s\"", arg);
+        json_object_set_new(a->opts, "priority", json_integer(v));
+        break;
+    }
+    case OPT_SHA256: {
+        char hex[65];
+        size_t n = strlen(arg);
+        bool ok = n == 64;
+        for (size_t i = 0; ok && i < n; i++) {
+            ok = isxdigit((unsigned char)arg[i]) != 0;
+            hex[i] = (char)tolower((unsigned char)arg[i]);
+        }
+        if (!ok)
+            return client_usage_error(c, "--sha256 takes 64 hex digits, not \"%s\"", arg);
+        hex[64] = '\0';
+        json_object_set_new(a->opts, "sha256", json_string(hex));
+        break;
+    }
+    case 'H': {
+        const char *colon = strchr(arg, ':');
+        if (strpbrk(arg, "\r\n") || !colon || colon == arg)
+            return client_usage_error(c, "-H takes one line 'Name: value', without CR or "
+                                         "LF");
+        char name[256];
+        size_t nlen = (size_t)(colon - arg);
+        while (nlen > 0 && isspace((unsigned char)arg[nlen - 1]))
+            nlen--;
+        if (nlen == 0 || nlen >= sizeof name)
+            return client_usage_error(c, "-H takes one line 'Name: value'");
+        memcpy(name, arg, nlen);
+        name[nlen] = '\0';
+        for (size_t i = 0; i < nlen; i++)
+            if (isspace((unsigned char)name[i]))
+                return client_usage_error(c, "-H: a header name has no spaces: \"%s\"", name);
+        const char *value = colon + 1;
+        while (*value == ' ' || *value == '\t')
+            value++;
+        json_object_set_new(a->headers, name, json_string(value));
+        break;
+    }
+    default: break;
+    }
+    return 0;
+}
+
+int cmd_add(int argc, char **argv)
+{
+    client_t c;
+    client_init(&c, "add");
+    add_ctx_t a = {&c, json_object(), json_object()};
+    int rc = client_getopt(&c, &ADD_CMD, argc, argv, add_opt, &a);
+    if (rc >= 0)
+        goto out;
+    rc = EXIT_OK;
+    if (optind >= argc) {
+        rc = client_usage_error(&c, "which URL? usage: haul add URL... [options]");
+        goto out;
+    }
+    if (json_object_size(a.headers) > 0)
+        json_object_set(a.opts, "headers", a.headers);
+    for (int i = optind; i < argc; i++) {
+        json_t *body = json_deep_copy(a.opts), *job = NULL;
+        json_object_set_new(body, "url", json_string(argv[i]));
+        char ctx[600];
+        client_printable(argv[i], ctx, sizeof ctx);
+        int r = client_call(&c, "POST", "/api/jobs", body, ctx, &job);
+        json_decref(body);
+        if (r == EXIT_OK) {
+            if (c.json) {
+                client_print_json(job);
+            } else {
+                char id[32];
+                client_printable(jstr(job, "id"), id, sizeof id);
+                printf("%s  %s\n", id, ctx);
+                fflush(stdout);
+            }
+            json_decref(job);
+        } else {
+            if (rc == EXIT_OK)
+                rc = r;
+            if (r == EXIT_UNREACHABLE || r == EXIT_USAGE)
+                break; /* the others would fail the same way */
+        }
+    }
+out:
+    json_decref(a.opts);
+    json_decref(a.headers);
+    client_free(&c);
+    return rc;
+}
+
+/* --- ls ----------------------------------------------------------------- */
+
+static const cli_option_t LS_OPTIONS[] = {
+    {OPT_STATE, "state", "S[,S]", "only jobs in these states (queued, running, paused, "
+                                  "done, failed, canceled)"},
+    {OPT_LIMIT, "limit", "N", "at most N jobs, 1..1000 (50)"},
+    {OPT_ALL, "all", NULL, "every job, page after page"},
+    CLIENT_COMMON_OPTIONS,
+};
+
+static const client_cmd_t LS_CMD = {
+    "ls", "[--state S[,S]] [--limit N] [--all]",
+    "List jobs, newest first: id, state, progress, size, speed, time left and name\n"
+    "(the file name, else the title, else the URL). Without --all, one page of the\n"
+    "newest 50.",
+    LS_OPTIONS, NELEM(LS_OPTIONS)};
+
+typedef struct ls_ctx {
+    client_t *c;
+    const char *states;
+    long limit;
+    bool all;
+} ls_ctx_t;
+
+static int ls_opt(void *ud, int key, const char *arg)
+{
+    ls_ctx_t *l = ud;
+    char bad[64];
+    switch (key) {
+    case OPT_STATE:
+        if (client_check_states(arg, NULL, bad, sizeof bad) != 0)
+            return client_usage_error(l->c, "--state takes queued, running, paused, done, "
+                                            "failed or canceled, separated by commas; not "
+                                            "\"%s\"", bad);
+        l->states = arg;
+        break;
+    case OPT_LIMIT:
+        if (parse_long(arg, &l->limit) != 0 || l->limit < 1 || l->limit > 1000)
+            return client_usage_error(l->c, "--limit takes a whole number from 1 to 1000, "
+                                            "not \"%s\"", arg);
+        break;
+    case OPT_ALL: l->all = true; break;
+    default: break;
+    }
+    return 0;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+    client_t c;
+    client_init(&c, "ls");
+    ls_ctx_t l = {.c = &c};
+    PARSE_OR_RETURN(&c, &LS_CMD, argc, argv, ls_opt, &l);
+    if (optind < argc) {
+        int r = client_usage_error(&c, "ls takes no operands (got \"%s\"); filter with "
+                                       "--state", argv[optind]);
+        client_free(&c);
+        return r;
+    }
+    long page = l.limit ? l.limit : l.all ? 1000 : 50;
+    json_t *jobs = json_array(), *answer = NULL;
+    char cursor[128] = "";
+    int64_t total = -1;
+    bool more = false;
+    int rc;
+    for (;;) {
+        char path[512];
+        int n = snprintf(path, sizeof path, "/api/jobs?limit=%ld", page);
+        if (l.states)
+            n += snprintf(path + n, sizeof path - (size_t)n, "&state=%s", l.states);
+        if (cursor[0])
+            snprintf(path + n, sizeof path - (size_t)n, "&cursor=%s", cursor);
+        rc = client_call(&c, "GET", path, NULL, NULL, &answer);
+        if (rc != EXIT_OK)
+            break;
+        json_array_extend(jobs, json_object_get(answer, "jobs"));
+        total = jint(answer, "total", -1);
+        const char *next = json_string_value(json_object_get(answer, "next_cursor"));
+        more = next && *next;
+        if (!l.all || !more || json_array_size(json_object_get(answer, "jobs")) == 0)
+            break;
+        client_escape(next, cursor, sizeof cursor);
+        json_decref(answer);
+        answer = NULL;
+    }
+    if (rc == EXIT_OK) {
+        if (c.json) {
+            if (l.all) {
+                json_t *all = json_pack("{s:O,s:n,s:I}", "jobs", jobs, "next_cursor",
+                                        "total", (json_int_t)(total >= 0 ? total
+                                                              : (int64_t)json_array_size(jobs)));
+                client_print_json(all);
+                json_decref(all);
+            } else {
+                client_print_json(answer);
+            }
+        } else if (json_array_size(jobs) == 0) {
+            printf("no jobs\n");
+        } else {
+            client_print_table(stdout, jobs, client_term_columns(STDOUT_FILENO));
+            if (more && !l.all)
+                fprintf(stderr, "haul: showing %zu of %" PRId64 " jobs; --all lists them "
+                                "all\n", json_array_size(jobs), total);
+        }
+    }
+    if (answer)
+        json_decref(answer);
+    json_decref(jobs);
+    client_free(&c);
+    return rc;
+}
+
+/* --- show --------------------------------------------------------------- */
+
+static const cli_option_t ID_ONLY_OPTIONS[] = {
+    CLIENT_COMMON_OPTIONS,
+};
+
+static const client_cmd_t SHOW_CMD = {
+    "show", "ID",
+    "Show one job: URL, state, file, progress, speed, attempts, error, times and\n"
+    "the options that differ from the defaults.",
+    ID_ONLY_OPTIONS, NELEM(ID_ONLY_OPTIONS)};
+
+static void kv(const char *key, const char *value)
+{
+    char safe[4096];
+    client_printable(value, safe, sizeof safe);
+    printf("%-10s %s\n", key, safe);
+}
+
+static void show_job(const json_t *job)
+{
+    char buf[512], a[32], b[32];
+    kv("id:", jstr(job, "id"));
+    kv("url:", jstr(job, "url"));
+    const char *state = jstr(job, "state");
+    kv("state:", state);
+    if (*jstr(job, "source"))
+        kv("source:", jstr(job, "source"));
+    if (*jstr(job, "title"))
+        kv("title:", jstr(job, "title"));
+    kv("file:", *jstr(job, "filename") ? jstr(job, "filename") : "(not known yet)");
+    int64_t done = jint(job, "bytes_done", 0), total = jint(job, "bytes_total", -1);
+    fmt_bytes(done, a, sizeof a);
+    if (total > 0)
+        snprintf(buf, sizeof buf, "%s of %s (%d%%)", a, fmt_bytes(total, b, sizeof b),
+                 (int)(done * 100 / total));
+    else if (total == 0)
+        snprintf(buf, sizeof buf, "%s of 0 B (100%%)", a);
+    else
+        snprintf(buf, sizeof buf, "%s of ? (size unknown)", a);
+    kv("bytes:", buf);
+    if (!strcmp(state, "running")) {
+        snprintf(buf, sizeof buf, "%s/s", fmt_bytes((int64_t)jnum(job, "speed_bps", 0), a,
+                                                     sizeof a));
+        kv("speed:", buf);
+        int64_t eta = jint(job, "eta_s", -1);
+        kv("eta:", eta >= 0 ? fmt_duration(eta, a, sizeof a) : "unknown");
+    }
+    snprintf(buf, sizeof buf, "%" PRId64, jint(job, "attempts", 0));
+    kv("attempts:", buf);
+    const json_t *err = json_object_get(job, "error");
+    if (json_is_object(err)) {
+        snprintf(buf, sizeof buf, "%s (%s)", jstr(err, "message"), jstr(err, "code"));
+        kv("error:", buf);
+    }
+    static const char *const times[][2] = {{"created_at", "created:"},
+                                           {"started_at", "started:"},
+                                           {"finished_at", "finished:"},
+                                           {"retry_at", "retry at:"}};
+    for (size_t i = 0; i < NELEM(times); i++) {
+        const char *t = jstr(job, times[i][0]);
+        if (!*t && i > 0)
+            continue;
+        client_fmt_time(t, buf, sizeof buf);
+        kv(times[i][1], buf);
+    }
+    /* options that are not the defaults */
+    const json_t *o = json_object_get(job, "options");
+    if (!json_is_object(o))
+        return;
+    if (*jstr(o, "dir"))
+        kv("dir:", jstr(o, "dir"));
+    if (*jstr(o, "filename"))
+        kv("filename:", jstr(o, "filename"));
+    if (*jstr(o, "mode") && strcmp(jstr(o, "mode"), "auto"))
+        kv("mode:", jstr(o, "mode"));
+    if (*jstr(o, "format") && strcmp(jstr(o, "format"), "best"))
+        kv("format:", jstr(o, "format"));
+    if (jint(o, "max_speed", 0) > 0) {
+        snprintf(buf, sizeof buf, "%s/s", fmt_bytes(jint(o, "max_speed", 0), a, sizeof a));
+        kv("max speed:", buf);
+    }
+    if (jint(o, "connections", 1) != 1) {
+        snprintf(buf, sizeof buf, "%" PRId64, jint(o, "connections", 1));
+        kv("connections:", buf);
+    }
+    if (jint(o, "priority", 0) != 0) {
+        snprintf(buf, sizeof buf, "%" PRId64, jint(o, "priority", 0));
+        kv("priority:", buf);
+    }
+    if (*jstr(o, "sha256"))
+        kv("sha256:", jstr(o, "sha256"));
+    const json_t *h = json_object_get(o, "headers");
+    const char *name;
+    const json_t *value;
+    json_object_foreach((json_t *)h, name, value) {
+        snprintf(buf, sizeof buf, "%s: %s", name, json_string_value(value) ?
+                                                      json_string_value(value) : "");
+        kv("header:", buf);
+    }
+}
+
+int cmd_show(int argc, char **argv)
+{
+    client_t c;
+    client_init(&c, "show");
+    PARSE_OR_RETURN(&c, &SHOW_CMD, argc, argv, NULL, NULL);
+    int rc = optind + 1 == argc ? check_ids(&c, argc, argv)
+             : client_usage_error(&c, optind >= argc ? "which job? usage: haul show ID"
+                                                     : "one job at a time");
+    if (rc == 0) {
+        char path[128];
+        json_t *job;
+        snprintf(path, sizeof path, "/api/jobs/%s", argv[optind]);
+        rc = client_call(&c, "GET", path, NULL, NULL, &job);
+        if (rc == EXIT_OK) {
+            if (c.json)
+                client_print_json(job);
+            else
+                show_job(job);
+            json_decref(job);
+        }
+    }
+    client_free(&c);
+    return rc;
+}
+
+/* --- pause, resume, cancel, retry --------------------------------------- */
+
+typedef struct action {
+    const char *name;      /* "pause" */
+    const char *done;      /* "paused" */
+    const char *states[4]; /* for --all */
+    const char *about;
+} action_t;
+
+static const action_t ACTIONS[] = {
+    {"pause", "paused", {"queued", "running"},
+     "Pause jobs: the transfer stops and the part data is kept. --all pauses every\n"
+     "queued and running job."},
+    {"resume", "resumed", {"paused"},
+     "Resume paused jobs: they queue again and continue from the byte they reached.\n"
+     "--all resumes every paused job."},
+    {"cancel", "canceled", {"queued", "running", "paused"},
+     "Cancel jobs: the transfer stops and the part data is deleted. --all cancels\n"
+     "every queued, running and paused job."},
+    {"retry", "retried", {"failed"},
+     "Retry failed jobs (from their part data) or canceled ones (from zero).\n"
+     "--all retries every failed job."},
+};
+
+static const cli_option_t ACTION_OPTIONS[] = {
+    {OPT_ALL, "all", NULL, "every job the action applies to"},
+    CLIENT_COMMON_OPTIONS,
+};
+
+static int flag_opt(void *ud, int key, const char *arg)
+{
+    (void)arg;
+    (void)key;
+    *(bool *)ud = true;
+    return 0;
+}
+
+static int run_action(int argc, char **argv, const action_t *act)
+{
+    client_cmd_t cmd = {act->name, "ID... | --all", act->about, ACTION_OPTIONS,
+                        NELEM(ACTION_OPTIONS)};
+    client_t c;
+    client_init(&c, act->name);
+    bool all = false;
+    PARSE_OR_RETURN(&c, &cmd, argc, argv, flag_opt, &all);
+    int rc;
+    if (all && optind < argc)
+        rc = client_usage_error(&c, "either job ids or --all, not both");
+    else if (!all && optind >= argc)
+        rc = client_usage_error(&c, "which jobs? usage: haul %s ID... (or --all)", act->name);
+    else
+        rc = check_ids(&c, argc, argv);
+    if (rc != 0)
+        goto out;
+
+    if (all) {
+        json_t *states = json_array(), *answer;
+        for (size_t i = 0; i < NELEM(act->states) && act->states[i]; i++)
+            json_array_append_new(states, json_string(act->states[i]));
+        json_t *body = json_pack("{s:s,s:o}", "action", act->name, "states", states);
+        rc = client_call(&c, "POST", "/api/jobs/bulk", body, NULL, &answer);
+        json_decref(body);
+        if (rc == EXIT_OK) {
+            if (c.json) {
+                client_print_json(answer);
+            } else {
+                int64_t n = jint(answer, "affected", 0), skipped = jint(answer, "skipped", 0);
+                printf("%" PRId64 " %s %s", n, plural(n, "job", "jobs"), act->done);
+                if (skipped)
+                    printf(" (%" PRId64 " skipped)", skipped);
+                printf("\n");
+            }
+            json_decref(answer);
+        }
+        goto out;
+    }
+    for (int i = optind; i < argc; i++) {
+        char path[128];
+        json_t *job;
+        snprintf(path, sizeof path, "/api/jobs/%s/%s", argv[i], act->name);
+        int r = client_call(&c, "POST", path, NULL, argv[i], &job);
+        if (r == EXIT_OK) {
+            if (c.json)
+                client_print_json(job);
+            else
+                printf("%s: %s\n", argv[i], act->done);
+            fflush(stdout);
+            json_decref(job);
+        } else {
+            if (rc == EXIT_OK)
+                rc = r;
+            if (r == EXIT_UNREACHABLE)
+                break;
+        }
+    }
+out:
+    client_free(&c);
+    return rc;
+}
+
+int cmd_pause(int argc, char **argv) { return run_action(argc, argv, &ACTIONS[0]); }
+int cmd_resume(int argc, char **argv) { return run_action(argc, argv, &ACTIONS[1]); }
+int cmd_cancel(int argc, char **argv) { return run_action(argc, argv, &ACTIONS[2]); }
+int cmd_retry(int argc, char **argv) { return run_action(argc, argv, &ACTIONS[3]); }
+
+/* --- rm ----------------------------------------------------------------- */
+
+static const cli_option_t RM_OPTIONS[] = {
+    {OPT_DELETE_FILE, "delete-file", NULL, "also delete the finished file"},
+    CLIENT_COMMON_OPTIONS,
+};
+
+static const client_cmd_t RM_CMD = {
+    "rm", "ID... [--delete-file]",
+    "Remove jobs (an active one is canceled first) and their part data; the\n"
+    "finished file stays unless --delete-file.",
+    RM_OPTIONS, NELEM(RM_OPTIONS)};
+
+int cmd_rm(int argc, char **argv)
+{
+    client_t c;
+    client_init(&c, "rm");
+    bool delete_file = false;
+    PARSE_OR_RETURN(&c, &RM_CMD, argc, argv, flag_opt, &delete_file);
+    int rc = optind < argc ? check_ids(&c, argc, argv)
+                           : client_usage_error(&c, "which jobs? usage: haul rm ID...");
+    for (int i = optind; rc != EXIT_USAGE && i < argc; i++) {
+        char path[128];
+        json_t *answer;
+        snprintf(path, sizeof path, "/api/jobs/%s%s", argv[i],
+                 delete_file ? "?delete_file=1" : "");
+        int r = client_call(&c, "DELETE", path, NULL, argv[i], &answer);
+        if (r == EXIT_OK) {
+            if (c.json)
+                client_print_json(answer);
+            else
+                printf("%s: removed%s\n", argv[i],
+                       json_is_true(json_object_get(answer, "file_deleted"))
+                           ? " with its file" : "");
+            fflush(stdout);
+            json_decref(answer);
+        } else {
+            if (rc == EXIT_OK)
+                rc = r;
+            if (r == EXIT_UNREACHABLE)
+                break;
+        }
+    }
+    client_free(&c);
+    return rc;
+}
+
+/* --- clean -------------------------------------------------------------- */
+
+static const cli_option_t CLEAN_OPTIONS[] = {
+    {OPT_STATES, "states", "S[,S]", "which finished jobs: done, failed, canceled (all three)"},
+    {OPT_OLDER_THAN, "older-than", "DURATION", "only jobs finished longer ago: 30s, 15m, "
+                                               "2h, 7d"},
+    {OPT_DELETE_FILES, "delete-files", NULL, "also delete the finished files"},
+    CLIENT_COMMON_OPTIONS,
+};
+
+static const client_cmd_t CLEAN_CMD = {
+    "clean", "[--states S[,S]] [--older-than DURATION] [--delete-files]",
+    "Remove finished jobs (done, failed and canceled) from the list; their files\n"
+    "stay unless --delete-files.",
+    CLEAN_OPTIONS, NELEM(CLEAN_OPTIONS)};
+
+/* "90", "30s", "15m", "2h", "7d", "1w", "1h30m" -> seconds. Returns 0 or -1. */
+static int parse_duration(const char *s, int64_t *out)
+{
+    int64_t total = 0;
+    const char *p = s;
+    if (!*p)
+        return -1;
+    while (*p) {
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        errno = 0;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (errno)
+            return -1;
+        int64_t mult;
+        switch (*end) {
+        case '\0':
+            if (p != s) /* "1h30": a unit is needed after the first part */
+                return -1;
+            mult = 1;
+            break;
+        case 's': mult = 1; end++; break;
+        case 'm': mult = 60; end++; break;
+        case 'h': mult = 3600; end++; break;
+        case 'd': mult = 86400; end++; break;
+        case 'w': mult = 7 * 86400; end++; break;
+        default: return -1;
+        }
+        if (v > (INT64_MAX - total) / mult / 2)
+            return -1;
+        total += v * mult;
+        p = end;
+    }
+    *out = total;
+    return 0;
+}
+
+typedef struct clean_ctx {
+    client_t *c;
+    json_t *body;
+} clean_ctx_t;
+
+static int clean_opt(void *ud, int key, const char *arg)
+{
+    clean_ctx_t *k = ud;
+    static const char *const finished[] = {"done", "failed", "canceled", NULL};
+    char bad[64];
+    switch (key) {
+    case OPT_STATES: {
+        if (client_check_states(arg, finished, bad, sizeof bad) != 0)
+            return client_usage_error(k->c, "--states takes done, failed or canceled, "
+                                            "separated by commas; not \"%s\"", bad);
+        json_t *states = json_array();
+        char *copy = strdup(arg), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            json_array_append_new(states, json_string(t));
+        free(copy);
+        json_object_set_new(k->body, "states", states);
+        break;
+    }
+    case OPT_OLDER_THAN: {
+        int64_t s;
+        if (parse_duration(arg, &s) != 0)
+            return client_usage_error(k->c, "--older-than takes a duration like 30s, 15m, "
+                                            "2h or 7d, not \"%s\"", arg);
+        json_object_set_new(k->body, "older_than_s", json_integer(s));
+        break;
+    }
+    case OPT_DELETE_FILES: json_object_set_new(k->body, "delete_files", json_true()); break;
+    default: break;
+    }
+    return 0;
+}
+
+int cmd_clean(int argc, char **argv)
+{
+    client_t c;
+    client_init(&c, "clean");
+    clean_ctx_t k = {&c, json_object()};
+    int rc = client_getopt(&c, &CLEAN_CMD, argc, argv, clean_opt, &k);
+    if (rc < 0) {
+        json_t *answer;
+        if (optind < argc) {
+            rc = client_usage_error(&c, "clean takes no operands (got \"%s\"); 'haul rm ID' "
+                                        "removes one job", argv[optind]);
+        } else if ((rc = client_call(&c, "POST", "/api/jobs/clean", k.body, NULL, &answer)) ==
+                   EXIT_OK) {
+            if (c.json) {
+                client_print_json(answer);
+            } else {
+                int64_t n = jint(answer, "removed", 0);
+                printf("removed %" PRId64 " %s\n", n, plural(n, "job", "jobs"));
+            }
+            json_decref(answer);
+        }
+    }
+    json_decref(k.body);
+    client_free(&c);
+    return rc;
+}
+
+/* --- stats -------------------------------------------------------------- */
+
+static const client_cmd_t STATS_CMD = {
+    "stats", "",
+    "The daemon's counters: jobs per state, active downloads, total speed, free\n"
+    "disk space, version and uptime.",
+    ID_ONLY_OPTIONS, NELEM(ID_ONLY_OPTIONS)};
+
+int cmd_stats(int argc, char **argv)
+{
+    client_t c;
+    client_init(&c, "stats");
+    PARSE_OR_RETURN(&c, &STATS_CMD, argc, argv, NULL, NULL);
+    json_t *s;
+    int rc = optind < argc ? client_usage_error(&c, "stats takes no operands")
+                           : client_call(&c, "GET", "/api/stats", NULL, NULL, &s);
+    if (rc == EXIT_OK) {
+        if (c.json) {
+            client_print_json(s);
+        } else {
+            static const char *const states[] = {"queued", "running", "paused",
+                                                 "done",   "failed",  "canceled"};
+            const json_t *jobs = json_object_get(s, "jobs");
+            char line[512], a[32];
+            int n = 0;
+            for (size_t i = 0; i < NELEM(states); i++)
+                n += snprintf(line + n, sizeof line - (size_t)n, "%s%" PRId64 " %s",
+                              i ? ", " : "", jint(jobs, states[i], 0), states[i]);
+            snprintf(line + n, sizeof line - (size_t)n, " (%" PRId64 " in all)",
+                     jint(jobs, "total", 0));
+            kv("jobs:", line);
+            snprintf(line, sizeof line, "%" PRId64 " of at most %" PRId64 " downloading",
+                     jint(s, "active", 0), jint(s, "max_active", 0));
+            kv("active:", line);
+            snprintf(line, sizeof line, "%s/s",
+                     fmt_bytes((int64_t)jnum(s, "speed_bps", 0), a, sizeof a));
+            kv("speed:", line);
+            int64_t free_b = jint(s, "disk_free_bytes", -1);
+            snprintf(line, sizeof line, "%s in %s",
+                     free_b >= 0 ? fmt_bytes(free_b, a, sizeof a) : "?",
+                     *jstr(s, "download_dir") ? jstr(s, "download_dir") : "?");
+            kv("disk free:", line);
+            kv("version:", jstr(s, "version"));
+            int64_t up = jint(s, "uptime_s", -1);
+            kv("uptime:", up >= 0 ? fmt_duration(up, a, sizeof a) : "?");
+            kv("server:", c.server);
+        }
+        json_decref(s);
+    }
+    client_free(&c);
+    return rc;
+}
+
+/* --- logs --------------------------------------------------------------- */
+
+static const client_cmd_t LOGS_CMD = {
+    "logs", "ID",
+    "A job's history, oldest first: when it was created, each state change and\n"
+    "why (errors, retries, notices).",
+    ID_ONLY_OPTIONS, NELEM(ID_ONLY_OPTIONS)};
+
+int cmd_logs(int argc, char **argv)
+{
+    client_t c;
+    client_init(&c, "logs");
+    PARSE_OR_RETURN(&c, &LOGS_CMD, argc, argv, NULL, NULL);
+    int rc = optind + 1 == argc ? check_ids(&c, argc, argv)
+             : client_usage_error(&c, optind >= argc ? "which job? usage: haul logs ID"
+                                                     : "one job at a time");
+    if (rc == 0) {
+        char path[128];
+        json_t *answer;
+        snprintf(path, sizeof path, "/api/jobs/%s/events", argv[optind]);
+        rc = client_call(&c, "GET", path, NULL, NULL, &answer);
+        if (rc == EXIT_OK) {
+            const json_t *events = json_object_get(answer, "events");
+            if (c.json) {
+                client_print_json(answer);
+            } else if (json_array_size(events) == 0) {
+                printf("no events\n");
+            } else {
+                size_t i;
+                const json_t *ev;
+                json_array_foreach(events, i, ev) {
+                    char at[64], what[128], msg[2048];
+                    client_fmt_time(jstr(ev, "at"), at, sizeof at);
+                    const char *from = jstr(ev, "from"), *to = jstr(ev, "to");
+                    const char *type = jstr(ev, "type");
+                    if (*from && *to)
+                        snprintf(what, sizeof what, "%s \xe2\x86\x92 %s", from, to);
+                    else if (*to)
+                        snprintf(what, sizeof what, "%s \xe2\x86\x92 %s",
+                                 *type ? type : "?", to);
+                    else
+                        snprintf(what, sizeof what, "%s", *type ? type : "event");
+                    char safe_what[128];
+                    client_printable(what, safe_what, sizeof safe_what);
+                    client_printable(jstr(ev, "message"), msg, sizeof msg);
+                    if (msg[0])
+                        printf("%s  %s  %s\n", at, safe_what, msg);
+                    else
+                        printf("%s  %s\n", at, safe_what);
+                }
+            }
+            json_decref(answer);
+        }
+    }
+    client_free(&c);
+    return rc;
+}
