@@ -5,7 +5,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/queue.h>
 #include <openssl/crypto.h>
 #include <sys/socket.h>
@@ -17,6 +19,7 @@
 
 #include "engine/classify.h"
 #include "server/internal.h"
+#include "util/log.h"
 
 /* ---- replies ------------------------------------------------------------ */
 
@@ -302,6 +305,13 @@ server_t *server_new(struct event_base *base, sched_t *sched, store_t *store,
         return NULL;
     }
     evutil_socket_t fd = evhttp_bound_socket_get_fd(srv->sock);
+    /* Accepted sockets inherit TCP_NODELAY (Linux). Without it, a reply
+     * written in two pieces (headers, then a body over one segment) waits
+     * for the client's delayed ACK: 40 ms per list page on a keep-alive
+     * connection. */
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        log_warn("cannot set TCP_NODELAY on the listening socket: %s", strerror(errno));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
