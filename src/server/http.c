@@ -292,8 +292,11 @@ server_t *server_new(struct event_base *base, sched_t *sched, store_t *store,
     evhttp_set_max_body_size(srv->http, HARD_MAX_BODY);
     evhttp_set_max_headers_size(srv->http, 64 * 1024);
     evhttp_set_timeout(srv->http, 60);
-    evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-                                              EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+    /* every method reaches the router, which answers 405 naming the
+     * allowed ones (evhttp itself would answer 501 with an HTML page) */
+    evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT |
+                                              EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(srv->http, "application/json");
     evhttp_set_gencb(srv->http, dispatch, srv);
     srv->sock = evhttp_bind_socket_with_handle(srv->http, o->host, (ev_uint16_t)o->port);

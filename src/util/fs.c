@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int fs_mkdirs(const char *dir)
+static int mkdirs_once(const char *dir)
 {
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
@@ -36,6 +36,20 @@ int fs_mkdirs(const char *dir)
         return -1;
     }
     return 0;
+}
+
+/* Another thread may remove an empty parent (a finished download tidies
+ * an empty .haul-tmp) between our mkdir of it and of its child: ENOENT
+ * then means "again", a few times. */
+int fs_mkdirs(const char *dir)
+{
+    int rc = -1;
+    for (int i = 0; i < 5; i++) {
+        rc = mkdirs_once(dir);
+        if (rc == 0 || errno != ENOENT)
+            break;
+    }
+    return rc;
 }
 
 int fs_write_atomic(const char *path, const void *data, size_t len)
