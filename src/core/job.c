@@ -62,7 +62,14 @@ void job_free(job_t *j)
     free(j->filename);
     free(j->error_message);
     job_options_clear(&j->opt);
+    free(j->json);
     free(j);
+}
+
+void job_changed(job_t *j)
+{
+    free(j->json);
+    j->json = NULL;
 }
 
 void job_set_error(job_t *j, const haul_error_t *err)

@@ -68,10 +68,13 @@ typedef struct job {
     int64_t retry_at;       /* queued after a transient error: not before this */
     job_options_t opt;
 
-    /* in memory only: live progress and the scheduler's handle */
+    /* in memory only: live progress, the scheduler's handle, and the API's
+     * JSON text of the job, kept while it does not change (never for a
+     * running job); owned, dropped by job_changed() */
     double speed_bps;
     int64_t eta_s;          /* -1 when unknown */
     void *run;
+    char *json;
 } job_t;
 
 /* One entry of a job's history. */
@@ -88,6 +91,9 @@ typedef struct job_event {
  * memory. */
 job_t *job_new(void);
 void job_free(job_t *j);
+
+/* Says the job changed: drops what was derived from it (the JSON text). */
+void job_changed(job_t *j);
 
 /* Frees and empties options. */
 void job_options_clear(job_options_t *o);

@@ -220,6 +220,7 @@ static int transition(sched_t *s, job_t *j, job_action_t a, const char *message,
         return -1;
     job_state_t from = j->state;
     int64_t now = job_now_ms();
+    job_changed(j);
     s->count[from]--;
     s->count[to]++;
     j->state = to;
@@ -551,6 +552,7 @@ static void recover(sched_t *s)
         if (j->state == JOB_DONE || j->state == JOB_CANCELED)
             continue;
         int64_t have = part_bytes(s, j);
+        job_changed(j);
         if (j->state == JOB_RUNNING) {
             j->bytes_done = have;
             char msg[160];

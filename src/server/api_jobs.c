@@ -1,5 +1,6 @@
 /* api_jobs: /api/jobs — create, list, get, actions, delete, bulk, clean,
  * history. Each handler validates everything before it changes anything. */
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,34 +103,61 @@ void api_jobs_list(server_t *srv, struct evhttp_request *req, const char *id)
     for (int s = 0; s < JOB_STATE_COUNT; s++)
         if (mask & (1u << s))
             total += st.count[s];
-    json_t *jobs = json_array();
-    json_t *next = json_null();
+    /* the page is assembled from each job's JSON text, made once per
+     * change: a page of 100 jobs at rest costs no JSON encoding */
+    struct evbuffer *page = evbuffer_new();
+    if (!page) {
+        reply_error(req, 500, "out_of_memory", NULL, "out of memory");
+        return;
+    }
+    evbuffer_add_printf(page, "{\"jobs\":[");
     long got = 0;
-    int64_t last_seq = 0;
+    int64_t next = -1, last_seq = 0;
     for (size_t i = start; i-- > 0;) {
         job_t *j = sched_job_at(srv->sched, i);
         if (!(mask & (1u << j->state)))
             continue;
         if (got == limit) { /* one more exists: there is a next page */
-            char c[32];
-            snprintf(c, sizeof c, "%lld", (long long)last_seq);
-            json_decref(next);
-            next = json_string(c);
+            next = last_seq;
             break;
         }
-        json_array_append_new(jobs, job_json_live(srv, j));
+        sched_refresh(srv->sched, j);
+        const char *text = job_json_text(j);
+        if (!text) {
+            evbuffer_free(page);
+            reply_error(req, 500, "out_of_memory", NULL, "out of memory");
+            return;
+        }
+        if (got)
+            evbuffer_add(page, ",", 1);
+        evbuffer_add(page, text, strlen(text));
         last_seq = j->seq;
         got++;
     }
-    reply_json(req, 200, json_pack("{s:o, s:o, s:I}", "jobs", jobs, "next_cursor", next,
-                                   "total", (json_int_t)total));
+    if (next >= 0)
+        evbuffer_add_printf(page, "],\"next_cursor\":\"%lld\",\"total\":%zu}\n",
+                            (long long)next, total);
+    else
+        evbuffer_add_printf(page, "],\"next_cursor\":null,\"total\":%zu}\n", total);
+    reply_json_buffer(req, 200, page);
+    evbuffer_free(page);
 }
 
 void api_jobs_get(server_t *srv, struct evhttp_request *req, const char *id)
 {
     job_t *j = find_or_404(srv, req, id);
-    if (j)
-        reply_json(req, 200, job_json_live(srv, j));
+    if (!j)
+        return;
+    sched_refresh(srv->sched, j);
+    const char *text = job_json_text(j);
+    struct evbuffer *buf = text ? evbuffer_new() : NULL;
+    if (!buf) {
+        reply_error(req, 500, "out_of_memory", NULL, "out of memory");
+        return;
+    }
+    evbuffer_add_printf(buf, "%s\n", text);
+    reply_json_buffer(req, 200, buf);
+    evbuffer_free(buf);
 }
 
 void api_jobs_action(server_t *srv, struct evhttp_request *req, const char *id)

@@ -29,6 +29,14 @@ static void send_status(struct evhttp_request *req, int status, struct evbuffer 
     evhttp_send_reply(req, status, reason[0] ? reason : "Status", buf);
 }
 
+void reply_json_buffer(struct evhttp_request *req, int status, struct evbuffer *buf)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "application/json");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    send_status(req, status, buf);
+}
+
 void reply_json(struct evhttp_request *req, int status, json_t *body)
 {
     struct evbuffer *buf = evbuffer_new();
@@ -44,10 +52,7 @@ void reply_json(struct evhttp_request *req, int status, json_t *body)
     evbuffer_add(buf, text, strlen(text));
     evbuffer_add(buf, "\n", 1);
     free(text);
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    send_status(req, status, buf);
+    reply_json_buffer(req, status, buf);
     evbuffer_free(buf);
 }
 

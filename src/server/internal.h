@@ -46,6 +46,9 @@ void reply_error(struct evhttp_request *req, int status, const char *code,
                  const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Sends buf (JSON text, drained) with the status. */
+void reply_json_buffer(struct evhttp_request *req, int status, struct evbuffer *buf);
+
 /* Sends err with the status its code calls for (bad_state 409,
  * shutting_down 503, store_error/disk_full 500, ...). */
 void reply_herr(struct evhttp_request *req, const haul_error_t *err);

@@ -73,6 +73,17 @@ json_t *job_to_json(const job_t *j)
                      "options", opt);
 }
 
+const char *job_json_text(job_t *j)
+{
+    if (j->json && j->state != JOB_RUNNING)
+        return j->json;
+    job_changed(j);
+    json_t *o = job_to_json(j);
+    j->json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return j->json;
+}
+
 /* ---- requests ---------------------------------------------------------- */
 
 static int bad(haul_error_t *err, const char **field, const char *name,

@@ -14,6 +14,11 @@
 /* The job as the API shows it (a new reference). */
 json_t *job_to_json(const job_t *j);
 
+/* The job's JSON text (compact), borrowed from the job: valid until it
+ * changes. Made once per change for a job at rest, every time for a
+ * running one. NULL when out of memory. */
+const char *job_json_text(job_t *j);
+
 /* A new job (queued, no id yet) from a create request's body. Returns NULL
  * with err set (code "invalid_field") and *field pointing at the field's
  * name (static or borrowed from body). */
