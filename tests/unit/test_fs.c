@@ -12,23 +12,7 @@
 
 #include "util/fs.h"
 
-static char root[256];
-
-static int setup(void **s)
-{
-    (void)s;
-    snprintf(root, sizeof root, "%s/haul-test-fs.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(root) ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 static void absolute_paths(void **s)
 {
@@ -99,5 +83,5 @@ int main(void)
         cmocka_unit_test(mkdirs_and_remove),
         cmocka_unit_test(discard_hides_at_once),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

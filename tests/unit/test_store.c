@@ -15,23 +15,7 @@
 
 #include "store/store.h"
 
-static char root[256];
-
-static int setup(void **s)
-{
-    (void)s;
-    snprintf(root, sizeof root, "%s/haul-test-store.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(root) ? 0 : -1;
-}
-
-static int teardown(void **s)
-{
-    (void)s;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -885,5 +869,5 @@ int main(void)
         cmocka_unit_test(load_stops_and_allows_writes),
         cmocka_unit_test(ten_thousand_puts),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
