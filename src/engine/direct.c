@@ -61,6 +61,8 @@ typedef struct finalize {
     int overwrite, sync;
     int64_t expect_size;         /* -1: unknown */
     char sha256[65];             /* "" : none */
+    char record_path[PATH_MAX];  /* finished.json: where the file went */
+    int keep_work_dir;           /* the owner releases it (direct_release) */
     char result[PATH_MAX];       /* out: final path */
     haul_error_t err;            /* out */
 } finalize_t;
@@ -79,10 +81,12 @@ struct direct {
     long connect_timeout_s, stall_timeout_s;
     unsigned max_attempts;
     int owner_retries;
+    int keep_until_released;
     int overwrite, sync;
 
     char part_path[PATH_MAX];
     char meta_path[PATH_MAX];
+    char record_path[PATH_MAX]; /* finished.json */
 
     direct_state_t state;
     transfer_t *xfer;
@@ -608,10 +612,26 @@ static int hash_file(int fd, char hex[65])
     return rc;
 }
 
+/* Writes finished.json before a rename: the path the file is about to get,
+ * and the part file's identity (a rename keeps the inode). After a crash
+ * between the rename and the owner's record of it, direct_start finds the
+ * file there and reports it done instead of downloading it again. */
+static int note_target(const finalize_t *f, const struct stat *st, const char *path)
+{
+    json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "path", path, "dev", (json_int_t)st->st_dev,
+                          "ino", (json_int_t)st->st_ino, "size", (json_int_t)st->st_size);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    int rc = text ? fs_write_atomic(f->record_path, text, strlen(text)) : -1;
+    free(text);
+    return rc;
+}
+
 /* Moves src to dir/name without replacing anything: "name (1).ext" and so
- * on when taken. Writes the final path into out. Returns 0 or -1/errno. */
-static int rename_unique(const char *src, const char *dir, const char *name,
-                         char *out, size_t outsz)
+ * on when taken, noting each target first (note_target). Writes the final
+ * path into out. Returns 0 or -1/errno. */
+static int rename_unique(const finalize_t *f, const struct stat *st, const char *src,
+                         const char *dir, const char *name, char *out, size_t outsz)
 {
     char cand[FNAME_MAX + 1];
     for (unsigned n = 0; n < 10000; n++) {
@@ -623,6 +643,8 @@ static int rename_unique(const char *src, const char *dir, const char *name,
             errno = ENAMETOOLONG;
             return -1;
         }
+        if (note_target(f, st, out) != 0)
+            return -1;
         if (renameat2(AT_FDCWD, src, AT_FDCWD, out, RENAME_NOREPLACE) == 0)
             return 0;
         if (errno == EEXIST)
@@ -671,10 +693,11 @@ static void *finalize_thread(void *arg)
             rc = -1;
             errno = ENAMETOOLONG;
             if (snprintf(f->result, sizeof f->result, "%s/%s", f->dir, f->name) <
-                (int)sizeof f->result)
+                    (int)sizeof f->result &&
+                (rc = note_target(f, &st, f->result)) == 0)
                 rc = rename(f->part_path, f->result);
         } else {
-            rc = rename_unique(f->part_path, f->dir, f->name, f->result,
+            rc = rename_unique(f, &st, f->part_path, f->dir, f->name, f->result,
                                sizeof f->result);
         }
         if (rc != 0) {
@@ -689,7 +712,10 @@ static void *finalize_thread(void *arg)
             }
         }
     }
-    if (!herr_isset(&f->err) || strcmp(f->err.code, "checksum_mismatch") == 0) {
+    if (herr_isset(&f->err))
+        unlink(f->record_path); /* nothing was moved */
+    if ((!herr_isset(&f->err) && !f->keep_work_dir) ||
+        (herr_isset(&f->err) && strcmp(f->err.code, "checksum_mismatch") == 0)) {
         /* done, or the bytes are wrong: nothing here is worth keeping */
         remove_work_dir(f->work_dir);
     }
@@ -761,6 +787,8 @@ static void start_finalize(direct_t *d)
     d->fd = -1; /* the thread owns it now */
     snprintf(f->part_path, sizeof f->part_path, "%s", d->part_path);
     snprintf(f->work_dir, sizeof f->work_dir, "%s", d->work_dir);
+    snprintf(f->record_path, sizeof f->record_path, "%s", d->record_path);
+    f->keep_work_dir = d->keep_until_released;
     snprintf(f->dir, sizeof f->dir, "%s", d->dir);
     snprintf(f->name, sizeof f->name, "%s", d->name ? d->name : "download");
     f->overwrite = d->overwrite && d->filename;
@@ -832,6 +860,7 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     d->stall_timeout_s = o->stall_timeout_s;
     d->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_ATTEMPTS;
     d->owner_retries = o->owner_retries;
+    d->keep_until_released = o->keep_until_released;
     d->overwrite = o->overwrite;
     d->sync = o->sync;
     int ok = d->url && d->dir && d->work_dir;
@@ -848,6 +877,8 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     ok = ok && d->retry_timer;
     ok = ok && snprintf(d->part_path, sizeof d->part_path, "%s/data.part",
                         o->work_dir) < (int)sizeof d->part_path;
+    ok = ok && snprintf(d->record_path, sizeof d->record_path, "%s/finished.json",
+                        o->work_dir) < (int)sizeof d->record_path;
     ok = ok && snprintf(d->meta_path, sizeof d->meta_path, "%s/meta.json",
                         o->work_dir) < (int)sizeof d->meta_path;
     if (!ok) {
@@ -860,6 +891,36 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     herr_clear(&d->err);
     d->state = DIRECT_IDLE;
     return d;
+}
+
+/* A previous run moved the file into place and stopped before its owner
+ * recorded it (a crash): finished.json names the file, and it is still
+ * that file (same inode and size) with no part file left. Returns 1 when
+ * so (result_path set), else 0 (a stale record is removed). */
+static int finished_before(direct_t *d)
+{
+    struct stat st;
+    if (stat(d->part_path, &st) == 0)
+        return 0; /* a part file: the rename never happened */
+    char *text = fs_read_small(d->record_path, META_MAX);
+    if (!text)
+        return 0;
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    free(text);
+    const char *path = json_string_value(json_object_get(o, "path"));
+    int same = path && stat(path, &st) == 0 &&
+               (json_int_t)st.st_dev == json_integer_value(json_object_get(o, "dev")) &&
+               (json_int_t)st.st_ino == json_integer_value(json_object_get(o, "ino")) &&
+               (json_int_t)st.st_size == json_integer_value(json_object_get(o, "size"));
+    if (same) {
+        set_str(&d->result_path, path);
+        d->file_len = d->total = st.st_size;
+    } else {
+        unlink(d->record_path);
+    }
+    json_decref(o);
+    return same;
 }
 
 int direct_start(direct_t *d, haul_error_t *err)
@@ -876,6 +937,11 @@ int direct_start(direct_t *d, haul_error_t *err)
                         direct_state_name(d->state));
     }
     evtimer_del(d->retry_timer);
+    if (finished_before(d)) {
+        notice(d, "the file was already moved into place before a restart");
+        notify_state(d, DIRECT_DONE, NULL);
+        return 0;
+    }
     if (fs_mkdirs(d->work_dir) != 0)
         return herr_set(err, errno == ENOSPC ? "disk_full" : "io_error", false,
                         "cannot create the folder %s: %s", d->work_dir, strerror(errno));
@@ -964,6 +1030,12 @@ void direct_status(direct_t *d, direct_status_t *st)
 const char *direct_result_path(const direct_t *d)
 {
     return d->state == DIRECT_DONE ? d->result_path : NULL;
+}
+
+void direct_release(direct_t *d)
+{
+    if (d->state == DIRECT_DONE)
+        remove_work_dir(d->work_dir);
 }
 
 int direct_busy(const direct_t *d)

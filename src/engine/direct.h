@@ -47,6 +47,9 @@ typedef struct direct_opts {
     long connect_timeout_s;
     long stall_timeout_s;
     unsigned max_attempts;      /* 0: 5 */
+    int keep_until_released;    /* DONE keeps the work folder (with its
+                                   finished.json) until direct_release():
+                                   the owner records "done" first */
     int owner_retries;          /* a transient failure ends in FAILED with
                                    err->transient set: the owner decides
                                    when to try again (the daemon's queue) */
@@ -79,7 +82,9 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
                      void *ud, haul_error_t *err);
 
 /* Starts or resumes (from IDLE, PAUSED, FAILED or WAITING) from the bytes
- * in the work folder. Returns 0, or -1 with err set (the work folder cannot
+ * in the work folder. When an earlier run had already moved the finished
+ * file into place (finished.json, same inode) and was stopped before it
+ * could report it, reports DONE at once instead. Returns 0, or -1 with err set (the work folder cannot
  * be created, ...). */
 int direct_start(direct_t *d, haul_error_t *err);
 
@@ -105,6 +110,10 @@ const haul_error_t *direct_error(const direct_t *d);
 /* Stops whatever runs (a finalizing thread is waited for) and frees d.
  * Keeps the part data, like pause. */
 void direct_free(direct_t *d);
+
+/* After DONE with keep_until_released: the owner has recorded it; the
+ * work folder goes. */
+void direct_release(direct_t *d);
 
 /* True while the helper thread finishes the file: direct_free would wait
  * for it. */

@@ -367,10 +367,11 @@ static void run_done(run_t *r)
         job_set_str(&j->filename, path);
     if (j->bytes_total >= 0)
         j->bytes_done = j->bytes_total;
-    detach(r);
     job_set_error(j, NULL);
     r->streak = 0;
-    transition(s, j, JOB_FINISH, NULL, NULL);
+    if (transition(s, j, JOB_FINISH, NULL, NULL) == 0)
+        direct_release(r->dl); /* recorded: the work folder can go */
+    detach(r);
     kick(s);
 }
 
@@ -419,6 +420,7 @@ static void start_job(sched_t *s, job_t *j)
         .connect_timeout_s = 30,
         .stall_timeout_s = 60,
         .owner_retries = 1,
+        .keep_until_released = 1,
     };
     direct_cbs_t cbs = {on_direct_state, on_direct_notice};
     if (!j->source[0])
@@ -549,8 +551,12 @@ static void recover(sched_t *s)
 {
     for (size_t i = 0; i < s->njobs; i++) {
         job_t *j = s->jobs[i];
-        if (j->state == JOB_DONE || j->state == JOB_CANCELED)
+        if (j->state == JOB_DONE || j->state == JOB_CANCELED) {
+            char wd[4096]; /* left by a crash after the commit */
+            if (work_dir_of(s, j, wd, sizeof wd) == 0 && access(wd, F_OK) == 0)
+                fs_discard(wd);
             continue;
+        }
         int64_t have = part_bytes(s, j);
         job_changed(j);
         if (j->state == JOB_RUNNING) {
