@@ -78,3 +78,40 @@ int parse_long(const char *s, long *out)
     *out = v;
     return 0;
 }
+
+int parse_duration(const char *s, int64_t *out)
+{
+    int64_t total = 0;
+    const char *p = s;
+    if (!*p)
+        return -1;
+    while (*p) {
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        errno = 0;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (errno)
+            return -1;
+        int64_t mult;
+        switch (*end) {
+        case '\0':
+            if (p != s) /* "1h30": a unit is needed after the first part */
+                return -1;
+            mult = 1;
+            break;
+        case 's': mult = 1; end++; break;
+        case 'm': mult = 60; end++; break;
+        case 'h': mult = 3600; end++; break;
+        case 'd': mult = 86400; end++; break;
+        case 'w': mult = 7 * 86400; end++; break;
+        default: return -1;
+        }
+        if (v > (INT64_MAX - total) / mult / 2)
+            return -1;
+        total += v * mult;
+        p = end;
+    }
+    *out = total;
+    return 0;
+}

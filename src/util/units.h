@@ -15,6 +15,10 @@ char *fmt_duration(int64_t s, char *out, size_t outsz);
  * case-insensitive, optional "B"/"iB"). Returns 0 and sets *out, or -1. */
 int parse_size(const char *s, int64_t *out);
 
+/* Parses a duration: "90" (seconds), "30s", "15m", "2h", "7d", "1w",
+ * "1h30m". Returns 0 and sets *out (seconds), or -1. */
+int parse_duration(const char *s, int64_t *out);
+
 /* Parses a non-negative integer that fits a long. Returns 0 or -1. */
 int parse_long(const char *s, long *out);
 

@@ -85,6 +85,25 @@ static void sizes(void **s)
     assert_string_equal(fmt_duration(-1, b, sizeof b), "--:--");
 }
 
+static void durations(void **s)
+{
+    (void)s;
+    static const struct { const char *in; int64_t out; } OK[] = {
+        {"90", 90}, {"30s", 30}, {"15m", 900}, {"2h", 7200}, {"7d", 604800},
+        {"1w", 604800}, {"1h30m", 5400}, {"0", 0},
+    };
+    for (size_t i = 0; i < sizeof OK / sizeof OK[0]; i++) {
+        int64_t v = -1;
+        assert_int_equal(parse_duration(OK[i].in, &v), 0);
+        assert_int_equal(v, OK[i].out);
+    }
+    static const char *const BAD[] = {"", "h", "-5s", "1h30", "3x", "1.5h", "99999999999999999999w"};
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        int64_t v;
+        assert_int_equal(parse_duration(BAD[i], &v), -1);
+    }
+}
+
 static void ids(void **s)
 {
     (void)s;
@@ -127,6 +146,7 @@ int main(void)
         cmocka_unit_test(steady_speed),       cmocka_unit_test(window_forgets_the_past),
         cmocka_unit_test(restart_resets),     cmocka_unit_test(eta),
         cmocka_unit_test(sizes),              cmocka_unit_test(ids),
+        cmocka_unit_test(durations),
         cmocka_unit_test(urls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
