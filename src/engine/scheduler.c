@@ -46,6 +46,7 @@ struct sched {
     char *tmp_dir;             /* <dir>/.haul-tmp */
     int max_active;
     unsigned max_attempts;
+    int64_t keep_finished_s;
     int stopping;
 
     job_t **jobs;              /* by seq, oldest first */
@@ -505,6 +506,30 @@ fail:
     log_error("saving progress: %s", err.message);
 }
 
+/* The retention policy: finished jobs older than keep_finished_s go (their
+ * files stay). */
+static void forget_old(sched_t *s)
+{
+    if (s->keep_finished_s <= 0 || s->stopping)
+        return;
+    int64_t before = job_now_ms() - s->keep_finished_s * 1000;
+    size_t removed = 0;
+    for (size_t i = s->njobs; i-- > 0;) { /* removal shifts only later ones */
+        job_t *j = s->jobs[i];
+        if (!job_state_final(j->state) || !j->finished_at || j->finished_at > before)
+            continue;
+        haul_error_t err;
+        int deleted;
+        if (sched_remove(s, j, 0, &deleted, &err) == 0)
+            removed++;
+        else
+            log_error("forgetting job %s: %s", j->id, err.message);
+    }
+    if (removed)
+        log_info("forgot %zu finished job(s) older than %lld s (--keep-finished)", removed,
+                 (long long)s->keep_finished_s);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -529,6 +554,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         event_active(s->reap_ev, 0, 0);
     if (s->ticks % 4 == 0 && s->count[JOB_QUEUED]) /* backoffs that ended */
         kick(s);
+    if (s->ticks % 4 == 2)
+        forget_old(s);
 }
 
 /* ---- the API's operations ---------------------------------------------- */
@@ -589,6 +616,7 @@ sched_t *sched_new(struct event_base *base, engine_t *eng, store_t *store,
     s->store = store;
     s->max_active = o->max_active;
     s->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_ATTEMPTS;
+    s->keep_finished_s = o->keep_finished_s;
     s->dir = strdup(o->dir);
     size_t n = strlen(o->dir) + sizeof "/.haul-tmp";
     s->tmp_dir = malloc(n);

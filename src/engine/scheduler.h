@@ -34,6 +34,9 @@ typedef struct sched_opts {
     const char *dir;        /* the download folder (absolute) */
     int max_active;         /* running jobs at most; 0: none start */
     unsigned max_attempts;  /* failures in a row without progress; 0: 5 */
+    int64_t keep_finished_s; /* done/failed/canceled jobs are forgotten this
+                                long after they finished (files stay);
+                                0: kept until removed */
 } sched_opts_t;
 
 /* Loads every job from the store (borrowed; must outlive the scheduler).
