@@ -701,6 +701,16 @@ int cmd_stats(int argc, char **argv)
                      free_b >= 0 ? fmt_bytes(free_b, a, sizeof a) : "?",
                      *jstr(s, "download_dir") ? jstr(s, "download_dir") : "?");
             kv("disk free:", line);
+            const json_t *guard = json_object_get(s, "disk_guard");
+            int64_t min_free = jint(guard, "min_free_bytes", 0);
+            if (min_free > 0) {
+                char b[32];
+                snprintf(line, sizeof line, "%s (keeps %s free)",
+                         json_is_true(json_object_get(guard, "holding"))
+                             ? "HOLDING the queue: free some disk space" : "ok",
+                         fmt_bytes(min_free, b, sizeof b));
+                kv("disk guard:", line);
+            }
             kv("version:", jstr(s, "version"));
             int64_t up = jint(s, "uptime_s", -1);
             kv("uptime:", up >= 0 ? fmt_duration(up, a, sizeof a) : "?");

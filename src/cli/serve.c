@@ -27,7 +27,7 @@
 #define FINISH_WAIT_S 1.5 /* at shutdown, for files being verified and moved */
 
 enum { OPT_LISTEN = 256, OPT_DIR, OPT_STATE_DIR, OPT_MAX_ACTIVE, OPT_TOKEN, OPT_LOG_LEVEL,
-       OPT_PORT_FILE, OPT_KEEP_FINISHED };
+       OPT_PORT_FILE, OPT_KEEP_FINISHED, OPT_MIN_FREE };
 
 static const cli_option_t OPTIONS[] = {
     {OPT_LISTEN, "listen", "HOST:PORT", "address to serve on (127.0.0.1:4285; HAUL_LISTEN)"},
@@ -35,6 +35,8 @@ static const cli_option_t OPTIONS[] = {
     {OPT_STATE_DIR, "state-dir", "DIR", "where the store lives (DIR/.haul; HAUL_STATE_DIR)"},
     {OPT_MAX_ACTIVE, "max-active", "N", "jobs that run at once (3; HAUL_MAX_ACTIVE)"},
     {OPT_TOKEN, "token", "T", "require 'Authorization: Bearer T' (HAUL_TOKEN)"},
+    {OPT_MIN_FREE, "min-free", "SIZE",
+     "keep this much disk free: below it, jobs wait (256M; 0: off; HAUL_MIN_FREE)"},
     {OPT_KEEP_FINISHED, "keep-finished", "DURATION",
      "forget finished jobs after this (7d, 12h; files stay; HAUL_KEEP_FINISHED)"},
     {OPT_LOG_LEVEL, "log-level", "L", "debug, info, warn or error (info; HAUL_LOG_LEVEL)"},
@@ -143,7 +145,8 @@ int cmd_serve(int argc, char **argv)
     char shortopts[3 * NOPTIONS + 1];
     cli_getopt_tables(OPTIONS, NOPTIONS, longopts, shortopts);
     const char *f_listen = NULL, *f_dir = NULL, *f_state = NULL, *f_max = NULL,
-               *f_token = NULL, *f_level = NULL, *f_port_file = NULL, *f_keep = NULL;
+               *f_token = NULL, *f_level = NULL, *f_port_file = NULL, *f_keep = NULL,
+               *f_min_free = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
@@ -156,6 +159,7 @@ int cmd_serve(int argc, char **argv)
         case OPT_LOG_LEVEL: f_level = optarg; break;
         case OPT_PORT_FILE: f_port_file = optarg; break;
         case OPT_KEEP_FINISHED: f_keep = optarg; break;
+        case OPT_MIN_FREE: f_min_free = optarg; break;
         case 'h': usage(); return EXIT_OK;
         default:
             fprintf(stderr, "haul serve: 'haul serve --help' lists the options\n");
@@ -174,6 +178,7 @@ int cmd_serve(int argc, char **argv)
     const char *level_arg = pick(f_level, "HAUL_LOG_LEVEL", "info");
     const char *port_file = pick(f_port_file, "HAUL_PORT_FILE", NULL);
     const char *keep_arg = pick(f_keep, "HAUL_KEEP_FINISHED", NULL);
+    const char *min_free_arg = pick(f_min_free, "HAUL_MIN_FREE", "256M");
 
     char host[256];
     int port;
@@ -193,6 +198,12 @@ int cmd_serve(int argc, char **argv)
     if (keep_arg && (parse_duration(keep_arg, &keep_s) != 0 || keep_s <= 0)) {
         fprintf(stderr, "haul serve: --keep-finished wants a duration like 7d, 12h or 90m, "
                         "not \"%s\"\n", keep_arg);
+        return EXIT_USAGE;
+    }
+    int64_t min_free;
+    if (parse_size(min_free_arg, &min_free) != 0) {
+        fprintf(stderr, "haul serve: --min-free wants a size like 256M, 2G or 0, not \"%s\"\n",
+                min_free_arg);
         return EXIT_USAGE;
     }
     if (level < 0) {
@@ -251,7 +262,8 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "haul serve: cannot start the event loop or libcurl\n");
         goto out;
     }
-    sched_opts_t so = {.dir = dir, .max_active = (int)max_active, .keep_finished_s = keep_s};
+    sched_opts_t so = {.dir = dir, .max_active = (int)max_active, .keep_finished_s = keep_s,
+                       .min_free = min_free};
     if (!(ctx.sched = sched_new(ctx.base, eng, store, &so, &err))) {
         fprintf(stderr, "haul serve: %s\n", err.message);
         goto out;

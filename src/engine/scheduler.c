@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/progress.h"
@@ -47,6 +48,9 @@ struct sched {
     int max_active;
     unsigned max_attempts;
     int64_t keep_finished_s;
+    int64_t min_free;
+    int64_t disk_free;         /* at the last look, -1 unknown */
+    int disk_low;              /* the guard holds the queue */
     int stopping;
 
     job_t **jobs;              /* by seq, oldest first */
@@ -439,6 +443,51 @@ static void start_job(sched_t *s, job_t *j)
         run_failed(r, &err);
 }
 
+static void stop_transfer(run_t *r);
+static int finishing(const run_t *r);
+
+/* The disk guard. Returns 1 while free space in the download folder is
+ * under min_free (after going under, until it is a quarter above). Going
+ * under stops every running job and queues it again, with its bytes and
+ * an error saying why; they start again by themselves once there is room. */
+static int disk_low(sched_t *s)
+{
+    struct statvfs vfs;
+    if (statvfs(s->dir, &vfs) != 0)
+        return s->disk_low;
+    s->disk_free = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+    if (s->min_free <= 0)
+        return 0;
+    if (s->disk_low) {
+        if (s->disk_free >= s->min_free + s->min_free / 4) {
+            s->disk_low = 0;
+            log_info("disk guard: %lld bytes free in %s again; jobs start", (long long)s->disk_free,
+                     s->dir);
+            kick(s);
+        }
+        return s->disk_low;
+    }
+    if (s->disk_free >= s->min_free)
+        return 0;
+    s->disk_low = 1;
+    haul_error_t e;
+    herr_set(&e, "disk_low", true,
+             "only %lld bytes are free in %s, under the %lld the daemon keeps free "
+             "(--min-free): free some space; the job starts again by itself",
+             (long long)s->disk_free, s->dir, (long long)s->min_free);
+    log_warn("disk guard: %s", e.message);
+    for (size_t i = 0; i < s->njobs && s->count[JOB_RUNNING]; i++) {
+        job_t *j = s->jobs[i];
+        run_t *r = j->run;
+        if (j->state != JOB_RUNNING || finishing(r))
+            continue;
+        stop_transfer(r);
+        job_set_error(j, &e);
+        transition(s, j, JOB_REQUEUE, e.message, NULL);
+    }
+    return 1;
+}
+
 /* The next job to start: highest priority, then oldest; NULL when none is
  * ready. *wait_ms gets the time until the earliest backoff ends (or -1). */
 static job_t *pick(sched_t *s, int64_t now, int64_t *wait_ms)
@@ -469,6 +518,8 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     sched_t *s = arg;
     int64_t wait_ms;
+    if (s->count[JOB_QUEUED] && disk_low(s))
+        return;
     while (!s->stopping && (int)s->count[JOB_RUNNING] < s->max_active) {
         job_t *j = pick(s, job_now_ms(), &wait_ms);
         if (!j)
@@ -556,6 +607,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         kick(s);
     if (s->ticks % 4 == 2)
         forget_old(s);
+    if (s->ticks % 4 == 1)
+        disk_low(s);
 }
 
 /* ---- the API's operations ---------------------------------------------- */
@@ -617,6 +670,8 @@ sched_t *sched_new(struct event_base *base, engine_t *eng, store_t *store,
     s->max_active = o->max_active;
     s->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_ATTEMPTS;
     s->keep_finished_s = o->keep_finished_s;
+    s->min_free = o->min_free;
+    s->disk_free = -1;
     s->dir = strdup(o->dir);
     size_t n = strlen(o->dir) + sizeof "/.haul-tmp";
     s->tmp_dir = malloc(n);
@@ -857,6 +912,9 @@ void sched_stats(sched_t *s, sched_stats_t *st)
             st->speed_bps += s->jobs[i]->speed_bps;
     st->max_active = s->max_active;
     st->bytes_downloaded = s->bytes_downloaded;
+    st->disk_free = s->disk_free;
+    st->min_free = s->min_free;
+    st->disk_low = s->disk_low;
 }
 
 const char *sched_dir(const sched_t *s)

@@ -34,6 +34,10 @@ typedef struct sched_opts {
     const char *dir;        /* the download folder (absolute) */
     int max_active;         /* running jobs at most; 0: none start */
     unsigned max_attempts;  /* failures in a row without progress; 0: 5 */
+    int64_t min_free;       /* the disk guard: below this many free bytes in
+                               dir, running jobs go back to the queue and
+                               none starts until a quarter more is free
+                               again; 0: off */
     int64_t keep_finished_s; /* done/failed/canceled jobs are forgotten this
                                 long after they finished (files stay);
                                 0: kept until removed */
@@ -86,6 +90,9 @@ typedef struct sched_stats {
     double speed_bps;       /* sum over running jobs */
     int max_active;
     int64_t bytes_downloaded; /* since the daemon started */
+    int64_t disk_free;        /* bytes free in dir at the last look, -1 unknown */
+    int64_t min_free;         /* the guard's threshold, 0: off */
+    int disk_low;             /* the guard holds the queue */
 } sched_stats_t;
 void sched_stats(sched_t *s, sched_stats_t *st);
 

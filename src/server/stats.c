@@ -23,7 +23,9 @@ json_t *stats_json(server_t *srv)
         json_object_set_new(jobs, job_state_name((job_state_t)s),
                             json_integer((json_int_t)st.count[s]));
     json_object_set_new(jobs, "total", json_integer((json_int_t)st.total));
-    return json_pack("{s:s, s:o, s:I, s:i, s:I, s:I, s:I, s:s, s:I, s:I}",
+    json_t *guard = json_pack("{s:I, s:b}", "min_free_bytes", (json_int_t)st.min_free, "holding",
+                              st.disk_low);
+    json_t *o = json_pack("{s:s, s:o, s:I, s:i, s:I, s:I, s:I, s:s, s:I, s:I}",
                      "version", HAUL_VERSION, "jobs", jobs,
                      "active", (json_int_t)st.count[JOB_RUNNING], "max_active", st.max_active,
                      "speed_bps", (json_int_t)(st.speed_bps + 0.5),
@@ -32,6 +34,8 @@ json_t *stats_json(server_t *srv)
                      "download_dir", sched_dir(srv->sched),
                      "uptime_s", (json_int_t)((job_now_ms() - srv->started_ms) / 1000),
                      "event_clients", (json_int_t)events_clients(srv->events));
+    json_object_set_new(o, "disk_guard", guard);
+    return o;
 }
 
 void stats_serve(server_t *srv, struct evhttp_request *req, const char *id)
@@ -63,6 +67,8 @@ void stats_metrics(server_t *srv, struct evhttp_request *req, const char *id)
         "# TYPE haul_downloaded_bytes_total counter\nhaul_downloaded_bytes_total %lld\n"
         "# HELP haul_disk_free_bytes Free space in the download folder.\n"
         "# TYPE haul_disk_free_bytes gauge\nhaul_disk_free_bytes %lld\n"
+        "# HELP haul_disk_guard_holding 1 while the disk guard holds the queue.\n"
+        "# TYPE haul_disk_guard_holding gauge\nhaul_disk_guard_holding %d\n"
         "# HELP haul_http_requests_total API requests answered.\n"
         "# TYPE haul_http_requests_total counter\nhaul_http_requests_total %llu\n"
         "# HELP haul_event_clients Connected event-stream clients.\n"
@@ -70,7 +76,8 @@ void stats_metrics(server_t *srv, struct evhttp_request *req, const char *id)
         "# HELP haul_uptime_seconds Seconds since the daemon started.\n"
         "# TYPE haul_uptime_seconds gauge\nhaul_uptime_seconds %lld\n",
         st.max_active, st.speed_bps, (long long)st.bytes_downloaded,
-        (long long)disk_free(sched_dir(srv->sched)), (unsigned long long)srv->requests,
+        (long long)disk_free(sched_dir(srv->sched)), st.disk_low,
+        (unsigned long long)srv->requests,
         events_clients(srv->events), (long long)((job_now_ms() - srv->started_ms) / 1000));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");
