@@ -30,6 +30,7 @@ cleanup() {
         echo "--- files under $T ---" >&2
         find "$T" -maxdepth 4 >&2 || true
     fi
+    if [ -n "$SMALL_DISK" ]; then umount "$SMALL_DISK" 2>/dev/null || true; fi
     rm -rf "$T"
     exit $rc
 }
@@ -116,6 +117,16 @@ wait_for() {
         sleep 0.05
     done
 }
+
+# mount_small_disk DIR SIZE: a tmpfs of SIZE (like 3m) at DIR, unmounted at
+# exit. Needs root (CI runs as root): a test that needs it fails, not skips,
+# without it. Grow it with `mount -o remount,size=… DIR`.
+mount_small_disk() {
+    mkdir -p "$1"
+    mount -t tmpfs -o size="$2" tmpfs "$1" || fail "cannot mount a tmpfs at $1 (this test needs root)"
+    SMALL_DISK=$1
+}
+SMALL_DISK=""
 
 # part_file DIR: the part file of the unfinished download in DIR
 part_file() {

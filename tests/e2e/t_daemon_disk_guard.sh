@@ -10,10 +10,7 @@
 start_origin
 
 mnt="$T/small"
-mkdir -p "$mnt"
-mount -t tmpfs -o size=40m tmpfs "$mnt" || fail "cannot mount a tmpfs at $mnt (this test needs root)"
-unmount() { umount "$mnt" 2>/dev/null || true; }
-trap 'unmount; daemon_cleanup' EXIT
+mount_small_disk "$mnt" 40m
 D_DIR="$mnt/dl"
 
 try "$HAUL" serve --listen 127.0.0.1:0 --dir "$T/x" --min-free lots 2>"$T/bad.err"
@@ -25,7 +22,7 @@ size=30000000
 id=$(create_job "{\"url\": \"$ORIGIN/data/big.bin?size=$size&rate=4000000\"}")
 wait_jobs 60 'j["state"] == "queued" and (j["error"] or {}).get("code") == "disk_low"' "$id"
 api GET /api/stats
-assert_eq "guard holds" "$(jget .disk_guard.holding <<<"$BODY")" "True"
+assert_eq "guard holds" "$(jget .disk_guard.holding <<<"$BODY")" "true"
 kept=$(file_size "$(part_of "$id")")
 [ "$kept" -gt 10000000 ] || fail "only $kept bytes were kept"
 assert_eq "bytes_done = part" "$(job_field "$id" .bytes_done)" "$kept"
@@ -39,5 +36,5 @@ mount -o remount,size=100m "$mnt" || fail "cannot grow the tmpfs"
 wait_state "$id" done
 assert_eq "content" "$(file_sha "$D_DIR/big.bin")" "$(expected_sha $size)"
 api GET /api/stats
-assert_eq "guard released" "$(jget .disk_guard.holding <<<"$BODY")" "False"
+assert_eq "guard released" "$(jget .disk_guard.holding <<<"$BODY")" "false"
 ok "with room again the job resumed by itself and finished intact"

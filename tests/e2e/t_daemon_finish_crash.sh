@@ -21,18 +21,25 @@ assert_eq "content" "$(file_sha "$D_DIR/fin.bin")" "$(expected_sha $size)"
 stop_daemon
 
 wd="$D_DIR/.haul-tmp/$id"
-mkdir -p "$wd"
-python3 - "$D_STATE/haul.db" "$id" "$url" "$D_DIR/fin.bin" "$wd" <<'PY'
+
+# crash_after_rename INODE_SHIFT: the store and the temp folder as a crash
+# right after the rename leaves them (job running, meta.json, finished.json
+# naming fin.bin; INODE_SHIFT != 0 makes the record name another inode)
+crash_after_rename() {
+    mkdir -p "$wd"
+    python3 - "$D_STATE/haul.db" "$id" "$url" "$D_DIR/fin.bin" "$wd" "$1" <<'PY'
 import json, os, sqlite3, sys
-db, jid, url, path, wd = sys.argv[1:]
+db, jid, url, path, wd, shift = sys.argv[1:]
 c = sqlite3.connect(db)
 c.execute("update jobs set state='running', finished_at=0, filename='' where id=?", (jid,))
 c.commit()
 st = os.stat(path)
 json.dump({"url": url, "total": st.st_size, "name": "fin.bin"}, open(wd + "/meta.json", "w"))
-json.dump({"path": path, "dev": st.st_dev, "ino": st.st_ino, "size": st.st_size},
+json.dump({"path": path, "dev": st.st_dev, "ino": st.st_ino + int(shift), "size": st.st_size},
           open(wd + "/finished.json", "w"))
 PY
+}
+crash_after_rename 0
 requests=$(log_count "/data/fin.bin")
 
 start_daemon
@@ -48,17 +55,7 @@ ok "a file moved into place before a crash is recorded done on restart, not fetc
 
 # a record that no longer matches (the file was replaced) is not trusted
 stop_daemon
-mkdir -p "$wd"
-python3 - "$D_STATE/haul.db" "$id" "$url" "$D_DIR/fin.bin" "$wd" <<'PY'
-import json, os, sqlite3, sys
-db, jid, url, path, wd = sys.argv[1:]
-c = sqlite3.connect(db)
-c.execute("update jobs set state='running', finished_at=0, filename='' where id=?", (jid,))
-c.commit()
-st = os.stat(path)
-json.dump({"path": path, "dev": st.st_dev, "ino": st.st_ino + 1, "size": st.st_size},
-          open(wd + "/finished.json", "w"))
-PY
+crash_after_rename 1
 start_daemon
 wait_state "$id" done
 [ "$(log_count "/data/fin.bin")" -gt "$requests" ] || fail "a stale record was trusted"

@@ -7,10 +7,7 @@
 start_origin
 
 mnt="$T/small"
-mkdir -p "$mnt"
-mount -t tmpfs -o size=3m tmpfs "$mnt" || fail "cannot mount a tmpfs at $mnt (this test needs root)"
-unmount() { umount "$mnt" 2>/dev/null || true; }
-trap 'unmount; cleanup' EXIT
+mount_small_disk "$mnt" 3m
 
 size=6000000
 url="$ORIGIN/data/big.bin?size=$size"
