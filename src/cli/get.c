@@ -383,7 +383,7 @@ int cmd_get(int argc, char **argv)
     char key[PATH_MAX + 8300], id[ID_LEN + 1];
     snprintf(key, sizeof key, "%s\n%s/%s", url, dir, name ? name : "");
     id_from_text(key, id);
-    snprintf(g.work_dir, sizeof g.work_dir, "%s/.haul-tmp/%s", dir, id);
+    snprintf(g.work_dir, sizeof g.work_dir, "%s/" DIRECT_TMP "/%s", dir, id);
 
     o.url = url;
     o.dir = dir;

@@ -17,10 +17,9 @@ static void encode(const unsigned char *bytes, char out[ID_LEN + 1])
     out[ID_LEN] = '\0';
 }
 
-/* FNV-1a, then a 64-bit finalizer (splitmix64) so every bit mixes. No
- * crypto: ids name temp folders, and OpenSSL's digest machinery alone
+/* No crypto: ids name temp folders, and OpenSSL's digest machinery alone
  * would cost a download ~350 KiB of memory. */
-void id_from_text(const char *text, char out[ID_LEN + 1])
+uint64_t id_hash(const char *text)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++)
@@ -30,6 +29,12 @@ void id_from_text(const char *text, char out[ID_LEN + 1])
     h ^= h >> 27;
     h *= 0x94d049bb133111ebULL;
     h ^= h >> 31;
+    return h;
+}
+
+void id_from_text(const char *text, char out[ID_LEN + 1])
+{
+    uint64_t h = id_hash(text);
     unsigned char bytes[8];
     for (int i = 0; i < 8; i++)
         bytes[i] = (unsigned char)(h >> (56 - 8 * i));

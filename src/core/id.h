@@ -5,8 +5,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ID_LEN 10
+
+/* A 64-bit hash of text (FNV-1a, then splitmix64's finalizer so every bit
+ * mixes): ids from text, and hash tables keyed by id. */
+uint64_t id_hash(const char *text);
 
 /* A stable id derived from text (a 64-bit hash of it): the same text always
  * gives the same id. out must hold ID_LEN + 1 bytes. */

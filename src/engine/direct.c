@@ -40,6 +40,7 @@
 #include "util/fs.h"
 #include "util/hex.h"
 
+#define PART_NAME "data.part"
 #define WRITE_BUFFER_SIZE (256u * 1024)
 #define DIRECT_WRITE_MIN (64u * 1024)
 #define FLUSH_INTERVAL_S 1.0
@@ -875,7 +876,7 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     }
     d->retry_timer = evtimer_new(base, on_retry_timer, d);
     ok = ok && d->retry_timer;
-    ok = ok && snprintf(d->part_path, sizeof d->part_path, "%s/data.part",
+    ok = ok && snprintf(d->part_path, sizeof d->part_path, "%s/" PART_NAME,
                         o->work_dir) < (int)sizeof d->part_path;
     ok = ok && snprintf(d->record_path, sizeof d->record_path, "%s/finished.json",
                         o->work_dir) < (int)sizeof d->record_path;
@@ -1036,6 +1037,15 @@ void direct_release(direct_t *d)
 {
     if (d->state == DIRECT_DONE)
         remove_work_dir(d->work_dir);
+}
+
+int64_t direct_kept_bytes(const char *work_dir)
+{
+    char part[PATH_MAX];
+    if (snprintf(part, sizeof part, "%s/" PART_NAME, work_dir) >= (int)sizeof part)
+        return 0;
+    int64_t n = fs_size(part);
+    return n > 0 ? n : 0;
 }
 
 int direct_busy(const direct_t *d)

@@ -20,6 +20,14 @@
 
 typedef struct direct direct_t;
 
+/* The temp area's name inside a download folder: work folders are
+ * <dir>/DIRECT_TMP/<id>/. */
+#define DIRECT_TMP ".haul-tmp"
+
+/* The bytes kept in a work folder (its part file's length; 0 when none):
+ * what a download started there resumes from. */
+int64_t direct_kept_bytes(const char *work_dir);
+
 typedef enum direct_state {
     DIRECT_IDLE,       /* created, not started */
     DIRECT_RUNNING,    /* a request is in flight */

@@ -7,7 +7,6 @@
  * to a graveyard that a deferred event empties. */
 #include "engine/scheduler.h"
 
-#include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "core/progress.h"
 #include "engine/classify.h"
 #include "engine/direct.h"
 #include "util/fname.h"
@@ -44,7 +42,7 @@ struct sched {
     engine_t *eng;
     store_t *store;
     char *dir;
-    char *tmp_dir;             /* <dir>/.haul-tmp */
+    char *tmp_dir;             /* <dir>/DIRECT_TMP */
     int max_active;
     unsigned max_attempts;
     int64_t keep_finished_s;
@@ -74,17 +72,14 @@ struct sched {
 
 /* ---- the id table ------------------------------------------------------ */
 
-static size_t id_hash(const char *id, size_t n)
+static size_t bucket_of(const sched_t *s, const char *id)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ull;
-    return (size_t)(h % n);
+    return (size_t)(id_hash(id) % s->nbuckets);
 }
 
 static void hash_insert(sched_t *s, run_t *r)
 {
-    size_t b = id_hash(r->job->id, s->nbuckets);
+    size_t b = bucket_of(s, r->job->id);
     r->hnext = s->buckets[b];
     s->buckets[b] = r;
 }
@@ -109,7 +104,7 @@ static void hash_grow(sched_t *s)
 
 static run_t *hash_find(const sched_t *s, const char *id)
 {
-    for (run_t *r = s->buckets[id_hash(id, s->nbuckets)]; r; r = r->hnext)
+    for (run_t *r = s->buckets[bucket_of(s, id)]; r; r = r->hnext)
         if (strcmp(r->job->id, id) == 0)
             return r;
     return NULL;
@@ -117,7 +112,7 @@ static run_t *hash_find(const sched_t *s, const char *id)
 
 static void hash_remove(sched_t *s, run_t *r)
 {
-    run_t **p = &s->buckets[id_hash(r->job->id, s->nbuckets)];
+    run_t **p = &s->buckets[bucket_of(s, r->job->id)];
     while (*p && *p != r)
         p = &(*p)->hnext;
     if (*p)
@@ -197,12 +192,8 @@ static int dest_dir_of(const sched_t *s, const job_t *j, char *out, size_t n)
 /* What the part file holds: the truth about an unfinished job's bytes. */
 static int64_t part_bytes(const sched_t *s, const job_t *j)
 {
-    char wd[4096], part[4200];
-    if (work_dir_of(s, j, wd, sizeof wd) != 0)
-        return 0;
-    snprintf(part, sizeof part, "%s/data.part", wd);
-    int64_t n = fs_size(part);
-    return n > 0 ? n : 0;
+    char wd[4096];
+    return work_dir_of(s, j, wd, sizeof wd) == 0 ? direct_kept_bytes(wd) : 0;
 }
 
 /* ---- state changes ----------------------------------------------------- */
@@ -232,7 +223,7 @@ static int transition(sched_t *s, job_t *j, job_action_t a, const char *message,
     j->updated_at = now;
     if (to == JOB_RUNNING && !j->started_at)
         j->started_at = now;
-    if (job_state_final(to) || to == JOB_PAUSED)
+    if (to != JOB_RUNNING)
         j->speed_bps = 0, j->eta_s = -1;
     if (job_state_final(to))
         j->finished_at = now;
@@ -244,7 +235,8 @@ static int transition(sched_t *s, job_t *j, job_action_t a, const char *message,
     haul_error_t serr;
     herr_clear(&serr);
     int rc = store_put_job(s->store, j, &ev, &serr);
-    ((run_t *)j->run)->saved_bytes = j->bytes_done;
+    if (rc == 0)
+        ((run_t *)j->run)->saved_bytes = j->bytes_done;
     announce(s, j, SCHED_STATE);
     if (rc != 0) {
         log_error("%s", serr.message);
@@ -331,8 +323,6 @@ static void run_failed(run_t *r, const haul_error_t *e)
     job_t *j = r->job;
     take_status(r);
     detach(r);
-    j->speed_bps = 0;
-    j->eta_s = -1;
     job_set_error(j, e);
     if (j->bytes_done > r->run_start_bytes)
         r->streak = 0; /* progress was made: a new streak */
@@ -455,7 +445,7 @@ static int disk_low(sched_t *s)
     struct statvfs vfs;
     if (statvfs(s->dir, &vfs) != 0)
         return s->disk_low;
-    s->disk_free = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+    s->disk_free = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize; /* for stats too */
     if (s->min_free <= 0)
         return 0;
     if (s->disk_low) {
@@ -489,23 +479,14 @@ static int disk_low(sched_t *s)
 }
 
 /* The next job to start: highest priority, then oldest; NULL when none is
- * ready. *wait_ms gets the time until the earliest backoff ends (or -1). */
-static job_t *pick(sched_t *s, int64_t now, int64_t *wait_ms)
+ * ready (a job in its backoff waits: the tick kicks again every second). */
+static job_t *pick(sched_t *s, int64_t now)
 {
     job_t *best = NULL;
-    *wait_ms = -1;
-    if (!s->count[JOB_QUEUED])
-        return NULL;
-    for (size_t i = 0; i < s->njobs; i++) {
+    for (size_t i = 0; i < s->njobs && s->count[JOB_QUEUED]; i++) {
         job_t *j = s->jobs[i];
-        if (j->state != JOB_QUEUED)
+        if (j->state != JOB_QUEUED || j->retry_at > now)
             continue;
-        if (j->retry_at > now) {
-            int64_t w = j->retry_at - now;
-            if (*wait_ms < 0 || w < *wait_ms)
-                *wait_ms = w;
-            continue;
-        }
         if (!best || j->opt.priority > best->opt.priority)
             best = j;
     }
@@ -517,12 +498,9 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     sched_t *s = arg;
-    int64_t wait_ms;
-    if (s->count[JOB_QUEUED] && disk_low(s))
-        return;
     while (!s->stopping && (int)s->count[JOB_RUNNING] < s->max_active) {
-        job_t *j = pick(s, job_now_ms(), &wait_ms);
-        if (!j)
+        job_t *j = pick(s, job_now_ms());
+        if (!j || disk_low(s)) /* the disk is looked at only to start a job */
             break;
         start_job(s, j);
     }
@@ -673,12 +651,12 @@ sched_t *sched_new(struct event_base *base, engine_t *eng, store_t *store,
     s->min_free = o->min_free;
     s->disk_free = -1;
     s->dir = strdup(o->dir);
-    size_t n = strlen(o->dir) + sizeof "/.haul-tmp";
+    size_t n = strlen(o->dir) + sizeof "/" DIRECT_TMP;
     s->tmp_dir = malloc(n);
     s->next_seq = 1;
     if (!s->dir || !s->tmp_dir)
         abort();
-    snprintf(s->tmp_dir, n, "%s/.haul-tmp", o->dir);
+    snprintf(s->tmp_dir, n, "%s/" DIRECT_TMP, o->dir);
     hash_grow(s);
     s->kick_ev = event_new(base, -1, 0, on_kick, s);
     s->reap_ev = event_new(base, -1, 0, on_reap, s);
@@ -692,10 +670,8 @@ sched_t *sched_new(struct event_base *base, engine_t *eng, store_t *store,
         sched_free(s);
         return NULL;
     }
-    int64_t max = store_max_seq(store);
-    if (max >= s->next_seq)
-        s->next_seq = max + 1;
     recover(s);
+    disk_low(s); /* a first look at the disk, for stats */
     struct timeval tv = {0, TICK_MS * 1000};
     event_add(s->tick_ev, &tv);
     kick(s);
@@ -763,8 +739,7 @@ int sched_add(sched_t *s, job_t *j, haul_error_t *err)
         job_free(j);
         return -1;
     }
-    s->next_seq++;
-    track(s, j);
+    track(s, j); /* next_seq follows */
     announce(s, j, SCHED_STATE);
     kick(s);
     return 0;
@@ -781,9 +756,8 @@ static void stop_transfer(run_t *r)
 {
     if (!r->dl)
         return;
-    direct_pause(r->dl);
+    direct_pause(r->dl); /* flushes: the status now counts what is on disk */
     take_status(r);
-    r->job->bytes_done = part_bytes(r->s, r->job); /* what is on disk now */
     detach(r);
 }
 

@@ -90,7 +90,8 @@ typedef struct sched_stats {
     double speed_bps;       /* sum over running jobs */
     int max_active;
     int64_t bytes_downloaded; /* since the daemon started */
-    int64_t disk_free;        /* bytes free in dir at the last look, -1 unknown */
+    int64_t disk_free;        /* bytes free in dir at the last look (at most
+                                 a second ago, or at the last start), -1 unknown */
     int64_t min_free;         /* the guard's threshold, 0: off */
     int disk_low;             /* the guard holds the queue */
 } sched_stats_t;

@@ -100,9 +100,12 @@ static int get_text(json_t *v, const char *name, size_t max, const char **out,
 {
     if (!json_is_string(v))
         return bad(err, field, name, "must be a string%s", "");
-    if (json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v))
+    if (json_string_length(v) > max || strlen(json_string_value(v)) != json_string_length(v)) {
+        char limit[32];
+        snprintf(limit, sizeof limit, "%zu", max);
         return bad(err, field, name, "must be a string without NUL bytes, at most %s bytes",
-                   max == MAX_URL ? "8192" : "1024");
+                   limit);
+    }
     *out = json_string_value(v);
     return 0;
 }

@@ -2,17 +2,8 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <stdio.h>
-#include <sys/statvfs.h>
 
 #include "server/internal.h"
-
-static int64_t disk_free(const char *dir)
-{
-    struct statvfs vfs;
-    if (statvfs(dir, &vfs) != 0)
-        return -1;
-    return (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
-}
 
 json_t *stats_json(server_t *srv)
 {
@@ -30,7 +21,7 @@ json_t *stats_json(server_t *srv)
                      "active", (json_int_t)st.count[JOB_RUNNING], "max_active", st.max_active,
                      "speed_bps", (json_int_t)(st.speed_bps + 0.5),
                      "bytes_downloaded", (json_int_t)st.bytes_downloaded,
-                     "disk_free_bytes", (json_int_t)disk_free(sched_dir(srv->sched)),
+                     "disk_free_bytes", (json_int_t)st.disk_free,
                      "download_dir", sched_dir(srv->sched),
                      "uptime_s", (json_int_t)((job_now_ms() - srv->started_ms) / 1000),
                      "event_clients", (json_int_t)events_clients(srv->events));
@@ -76,7 +67,7 @@ void stats_metrics(server_t *srv, struct evhttp_request *req, const char *id)
         "# HELP haul_uptime_seconds Seconds since the daemon started.\n"
         "# TYPE haul_uptime_seconds gauge\nhaul_uptime_seconds %lld\n",
         st.max_active, st.speed_bps, (long long)st.bytes_downloaded,
-        (long long)disk_free(sched_dir(srv->sched)), st.disk_low,
+        (long long)st.disk_free, st.disk_low,
         (unsigned long long)srv->requests,
         events_clients(srv->events), (long long)((job_now_ms() - srv->started_ms) / 1000));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",

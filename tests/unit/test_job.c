@@ -157,6 +157,26 @@ static void create_request_refused(void **st)
     request("{}", &(const char *){NULL}, &(haul_error_t){0}); /* frees the last body */
 }
 
+/* A string over its field's cap is refused with that field's own limit. */
+static void too_long_says_its_limit(void **st)
+{
+    (void)st;
+    char body[600], fmt[260];
+    memset(fmt, 'b', 201);
+    fmt[201] = '\0';
+    snprintf(body, sizeof body, "{\"url\": \"http://h/x\", \"format\": \"%s\"}", fmt);
+    const char *field = NULL;
+    haul_error_t err;
+    assert_null(request(body, &field, &err));
+    assert_string_equal(field, "format");
+    assert_non_null(strstr(err.message, "at most 200 bytes"));
+    fmt[200] = '\0'; /* at the cap: fine */
+    snprintf(body, sizeof body, "{\"url\": \"http://h/x\", \"format\": \"%s\"}", fmt);
+    job_t *j = request(body, &field, &err);
+    assert_non_null(j);
+    job_free(j);
+}
+
 static void times_are_iso_utc(void **st)
 {
     (void)st;
@@ -174,6 +194,7 @@ int main(void)
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(create_request_accepted),
         cmocka_unit_test(create_request_refused),
+        cmocka_unit_test(too_long_says_its_limit),
         cmocka_unit_test(times_are_iso_utc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
