@@ -4,9 +4,10 @@
  * open), the schema and its migrations, and <path>.lock, a file held with
  * flock() for the store's life so a second daemon on the same store is
  * refused. Jobs live in `jobs` (one row each, the options as one JSON text
- * column), their history in `job_events` (deleted with the job). Each write
- * is one transaction of its own, or a savepoint inside store_begin's, so a
- * failing call never leaves half of itself behind. */
+ * column), their history in `job_events` (deleted with the job). A write
+ * of one statement is atomic by itself; store_put_job with an event is one
+ * transaction of its own, or a savepoint inside store_begin's, so a failing
+ * call never leaves half of itself behind. */
 #include "store/store.h"
 
 #include <errno.h>
@@ -75,18 +76,16 @@ enum {
     "finished_at, updated_at, retry_at, options"
 
 enum {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-    ST_PUT_JOB, ST_PUT_PROGRESS, ST_ADD_EVENT, ST_DELETE_JOB, ST_LOAD_JOBS,
-    ST_LOAD_EVENTS, ST_MAX_SEQ, ST_COUNT
+    ST_BEGIN, ST_COMMIT, ST_SAVEPOINT, ST_RELEASE, ST_PUT_JOB, ST_PUT_PROGRESS,
+    ST_ADD_EVENT, ST_DELETE_JOB, ST_LOAD_JOBS, ST_LOAD_EVENTS, ST_MAX_SEQ,
+    ST_COUNT
 };
 
 static const char *const SQL[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
     [ST_SAVEPOINT] = "SAVEPOINT unit",
     [ST_RELEASE] = "RELEASE unit",
-    [ST_ROLLBACK_TO] = "ROLLBACK TO unit",
     /* An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first,
      * and the cascade would take the job's history with it. */
     [ST_PUT_JOB] =
@@ -125,14 +124,12 @@ struct store {
 /* Fills err from a failed SQLite call (rc): "disk_full" for a full disk,
  * "store_error" otherwise, with a sentence naming the operation (printf
  * format, e.g. "save job %s"). Returns -1. err may be NULL. */
-__attribute__((format(printf, 4, 5)))
-static int db_fail(store_t *s, haul_error_t *err, int rc, const char *fmt, ...)
+__attribute__((format(printf, 4, 0)))
+static int db_vfail(store_t *s, haul_error_t *err, int rc, const char *fmt,
+                    va_list ap)
 {
     char what[200];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
     int primary = rc & 0xff;
     if (primary == SQLITE_FULL)
         return herr_set(err, "disk_full", false,
@@ -142,6 +139,16 @@ static int db_fail(store_t *s, haul_error_t *err, int rc, const char *fmt, ...)
     return herr_set(err, "store_error",
                     primary == SQLITE_BUSY || primary == SQLITE_LOCKED,
                     "could not %s in the store %s: %s", what, s->path, why);
+}
+
+__attribute__((format(printf, 4, 5)))
+static int db_fail(store_t *s, haul_error_t *err, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int ret = db_vfail(s, err, rc, fmt, ap);
+    va_end(ap);
+    return ret;
 }
 
 /* ---- statements ---------------------------------------------------------- */
@@ -177,13 +184,10 @@ static void bind_int(binder_t *b, int i, int64_t v)
 /* A state as its name, -1 as NULL. */
 static void bind_state(binder_t *b, int i, int state)
 {
-    if (b->rc != SQLITE_OK)
-        return;
-    if (state < 0)
+    if (state >= 0)
+        bind_text(b, i, job_state_name((job_state_t)state));
+    else if (b->rc == SQLITE_OK)
         b->rc = sqlite3_bind_null(b->st, i);
-    else
-        b->rc = sqlite3_bind_text(b->st, i, job_state_name((job_state_t)state),
-                                  -1, SQLITE_STATIC);
 }
 
 /* Steps a statement that returns no rows (after binds that ended in
@@ -196,12 +200,10 @@ static int run(store_t *s, sqlite3_stmt *st, int bind_rc, haul_error_t *err,
     int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
     int ret = 0;
     if (rc != SQLITE_DONE) {
-        char what[200];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(what, sizeof what, fmt, ap);
+        ret = db_vfail(s, err, rc == SQLITE_ROW ? SQLITE_ERROR : rc, fmt, ap);
         va_end(ap);
-        ret = db_fail(s, err, rc == SQLITE_ROW ? SQLITE_ERROR : rc, "%s", what);
     }
     finish(st);
     return ret;
@@ -220,20 +222,13 @@ static int query_text(store_t *s, const char *sql, char *out, size_t size,
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        out[0] = '\0';
+    if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            snprintf(out, size, "%s", col_text(st, 0));
-            rc = SQLITE_OK;
-        } else if (rc == SQLITE_DONE) {
-            rc = SQLITE_OK;
-        }
-    }
-    int ret = rc == SQLITE_OK ? 0 : db_fail(s, err, rc, "run \"%s\"", sql);
-    int frc = sqlite3_finalize(st);
-    if (ret == 0 && frc != SQLITE_OK)
-        ret = db_fail(s, err, frc, "run \"%s\"", sql);
+    snprintf(out, size, "%s", rc == SQLITE_ROW ? col_text(st, 0) : "");
+    int ret = rc == SQLITE_ROW || rc == SQLITE_DONE
+                  ? 0
+                  : db_fail(s, err, rc, "run \"%s\"", sql);
+    (void)sqlite3_finalize(st); /* repeats the step's error, if any */
     return ret;
 }
 
@@ -262,26 +257,21 @@ static int exec_sql(store_t *s, const char *sql, haul_error_t *err,
 
 /* ---- transactions -------------------------------------------------------- */
 
-/* True when a store_begin transaction was undone behind our back (SQLite
- * rolls back by itself after some errors: a full disk, an I/O error). */
-static bool tx_lost(const store_t *s)
+/* Ends the transaction that is open, if any, keeping nothing of it. A
+ * ROLLBACK that fails leaves the connection inside the transaction, and the
+ * next BEGIN reports it ("cannot start a transaction within a
+ * transaction"): there is no one to tell here. */
+static void undo(store_t *s)
 {
-    return s->in_tx && sqlite3_get_autocommit(s->db);
+    if (!sqlite3_get_autocommit(s->db))
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int tx_lost_error(const store_t *s, haul_error_t *err)
-{
-    return herr_set(err, "store_error", false,
-                    "the transaction on the store %s was undone by an earlier "
-                    "error; nothing since store_begin was saved", s->path);
-}
-
-/* Opens the atomic unit of one write: a transaction of its own, or a
- * savepoint inside store_begin's. */
+/* Opens the atomic unit of a write of several statements: a transaction
+ * of its own, or a savepoint inside store_begin's, so that a failing call
+ * undoes only itself. */
 static int unit_begin(store_t *s, haul_error_t *err)
 {
-    if (tx_lost(s))
-        return tx_lost_error(s, err);
     return run(s, s->st[s->in_tx ? ST_SAVEPOINT : ST_BEGIN], SQLITE_OK, err,
                "start a transaction");
 }
@@ -290,21 +280,14 @@ static int unit_begin(store_t *s, haul_error_t *err)
  * otherwise. Returns 0 when kept, else -1 (err holds the first failure). */
 static int unit_end(store_t *s, int rc, haul_error_t *err)
 {
-    if (s->in_tx) {
-        if (tx_lost(s))
-            return rc ? rc : tx_lost_error(s, err);
-        if (rc == 0 && run(s, s->st[ST_RELEASE], SQLITE_OK, err,
-                           "finish a write") == 0)
-            return 0;
-        /* undo this call only; err already says why */
-        if (run(s, s->st[ST_ROLLBACK_TO], SQLITE_OK, NULL, "undo") == 0)
-            (void)run(s, s->st[ST_RELEASE], SQLITE_OK, NULL, "undo");
-        return -1;
-    }
-    if (rc == 0 && run(s, s->st[ST_COMMIT], SQLITE_OK, err, "commit") == 0)
+    if (rc == 0 && run(s, s->st[s->in_tx ? ST_RELEASE : ST_COMMIT], SQLITE_OK,
+                       err, "save a write") == 0)
         return 0;
-    if (!sqlite3_get_autocommit(s->db))
-        (void)run(s, s->st[ST_ROLLBACK], SQLITE_OK, NULL, "undo");
+    if (s->in_tx) /* this call only; err already says why */
+        (void)sqlite3_exec(s->db, "ROLLBACK TO unit; RELEASE unit", NULL, NULL,
+                           NULL);
+    else
+        undo(s);
     return -1;
 }
 
@@ -327,15 +310,18 @@ int store_commit(store_t *s, haul_error_t *err)
     if (!s->in_tx)
         return herr_set(err, "store_error", false,
                         "store_commit without store_begin on %s", s->path);
-    if (tx_lost(s)) {
-        s->in_tx = false;
-        return tx_lost_error(s, err);
-    }
-    int ret = run(s, s->st[ST_COMMIT], SQLITE_OK, err, "commit a transaction");
-    if (ret != 0 && !sqlite3_get_autocommit(s->db))
-        (void)run(s, s->st[ST_ROLLBACK], SQLITE_OK, NULL, "undo");
     s->in_tx = false;
-    return ret;
+    /* SQLite rolls back by itself after some errors (a full disk, an I/O
+     * error); the writes after that one were saved each on its own. */
+    if (sqlite3_get_autocommit(s->db))
+        return herr_set(err, "store_error", false,
+                        "the transaction on the store %s was undone by an "
+                        "earlier error; the writes before it were not saved",
+                        s->path);
+    if (run(s, s->st[ST_COMMIT], SQLITE_OK, err, "commit a transaction") == 0)
+        return 0;
+    undo(s);
+    return -1;
 }
 
 void store_rollback(store_t *s)
@@ -343,11 +329,7 @@ void store_rollback(store_t *s)
     if (!s->in_tx)
         return;
     s->in_tx = false;
-    /* When this fails the connection stays inside the transaction, and the
-     * next write reports it ("cannot start a transaction within a
-     * transaction"): there is no one to tell here. */
-    if (!sqlite3_get_autocommit(s->db))
-        (void)run(s, s->st[ST_ROLLBACK], SQLITE_OK, NULL, "undo");
+    undo(s);
 }
 
 /* ---- options as JSON ------------------------------------------------------ */
@@ -517,11 +499,9 @@ static int options_from_json(store_t *s, const char *text, job_t *j,
 /* Takes <path>.lock with flock(), kept until store_close. */
 static int take_lock(store_t *s, haul_error_t *err)
 {
-    size_t n = strlen(s->path) + sizeof ".lock";
-    char *lock_path = malloc(n);
-    if (!lock_path)
+    char *lock_path;
+    if (asprintf(&lock_path, "%s.lock", s->path) < 0)
         abort();
-    snprintf(lock_path, n, "%s.lock", s->path);
     s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     int ret = 0;
     if (s->lock_fd < 0)
@@ -539,9 +519,41 @@ static int take_lock(store_t *s, haul_error_t *err)
     return ret;
 }
 
-/* Refuses a schema this build cannot read. */
-static int check_version(store_t *s, long long v, haul_error_t *err)
+/* Applies the migrations from schema v on, in one transaction together
+ * with the user_version bump. The lock keeps any other haul out, so v
+ * (read at open) cannot change meanwhile. */
+static int migrate(store_t *s, long long v, haul_error_t *err)
 {
+    if (v == STORE_SCHEMA_VERSION)
+        return 0;
+    int ret = exec_sql(s, "BEGIN IMMEDIATE", err, "start a migration");
+    for (; ret == 0 && v < STORE_SCHEMA_VERSION; v++)
+        ret = exec_sql(s, MIGRATIONS[v], err, "migrate the schema");
+    char bump[64];
+    snprintf(bump, sizeof bump, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+    if (ret == 0)
+        ret = exec_sql(s, bump, err, "record the schema version");
+    if (ret == 0)
+        ret = exec_sql(s, "COMMIT", err, "commit a migration");
+    if (ret != 0)
+        undo(s);
+    return ret;
+}
+
+/* Sets the connection up and brings the schema to STORE_SCHEMA_VERSION. */
+static int configure(store_t *s, haul_error_t *err)
+{
+    int rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    if (rc != SQLITE_OK)
+        return db_fail(s, err, rc, "set the busy timeout");
+    /* Normal locking: WAL lets other processes read the store while the
+     * daemon runs (sqlite3 haul.db '.backup …', inspection); the flock on
+     * <path>.lock is what keeps a second daemon out. */
+    /* Refuse a schema this build cannot read before anything writes to the
+     * file. */
+    long long v;
+    if (query_int(s, "PRAGMA user_version", &v, err) != 0)
+        return -1;
     if (v > STORE_SCHEMA_VERSION)
         return herr_set(err, "store_too_new", false,
                         "the store %s was written by a newer haul (schema %lld); "
@@ -551,53 +563,6 @@ static int check_version(store_t *s, long long v, haul_error_t *err)
         return herr_set(err, "store_error", false,
                         "the store %s has an invalid schema version %lld",
                         s->path, v);
-    return 0;
-}
-
-/* Applies the missing migrations, each in its own transaction together
- * with its user_version bump. */
-static int migrate(store_t *s, haul_error_t *err)
-{
-    for (;;) {
-        if (exec_sql(s, "BEGIN IMMEDIATE", err, "start a migration") != 0)
-            return -1;
-        long long v;
-        int ret = query_int(s, "PRAGMA user_version", &v, err);
-        if (ret == 0)
-            ret = check_version(s, v, err);
-        bool done = ret == 0 && v == STORE_SCHEMA_VERSION;
-        if (ret == 0 && !done)
-            ret = exec_sql(s, MIGRATIONS[v], err, "migrate the schema");
-        if (ret == 0 && !done) {
-            char bump[64];
-            snprintf(bump, sizeof bump, "PRAGMA user_version = %lld", v + 1);
-            ret = exec_sql(s, bump, err, "record the schema version");
-        }
-        if (ret == 0)
-            ret = exec_sql(s, "COMMIT", err, "commit a migration");
-        if (ret != 0) {
-            if (!sqlite3_get_autocommit(s->db))
-                (void)exec_sql(s, "ROLLBACK", NULL, "undo a migration");
-            return -1;
-        }
-        if (done)
-            return 0;
-    }
-}
-
-static int configure(store_t *s, haul_error_t *err)
-{
-    int rc = sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    if (rc != SQLITE_OK)
-        return db_fail(s, err, rc, "set the busy timeout");
-    /* Normal locking: WAL lets other processes read the store while the
-     * daemon runs (sqlite3 haul.db '.backup …', inspection); the flock on
-     * <path>.lock is what keeps a second daemon out. */
-    /* Check the version before anything writes to the file. */
-    long long v;
-    if (query_int(s, "PRAGMA user_version", &v, err) != 0 ||
-        check_version(s, v, err) != 0)
-        return -1;
     char mode[32];
     if (query_text(s, "PRAGMA journal_mode = WAL", mode, sizeof mode, err) != 0)
         return -1;
@@ -616,7 +581,7 @@ static int configure(store_t *s, haul_error_t *err)
         return herr_set(err, "store_error", false,
                         "this SQLite cannot enforce foreign keys; the store %s "
                         "needs them", s->path);
-    return 0;
+    return migrate(s, v, err);
 }
 
 store_t *store_open(const char *path, haul_error_t *err)
@@ -625,9 +590,7 @@ store_t *store_open(const char *path, haul_error_t *err)
     if (!s)
         abort();
     s->lock_fd = -1;
-    s->path = strdup(path);
-    if (!s->path)
-        abort();
+    job_set_str(&s->path, path);
     if (take_lock(s, err) != 0)
         goto fail;
     int rc = sqlite3_open_v2(path, &s->db,
@@ -638,7 +601,7 @@ store_t *store_open(const char *path, haul_error_t *err)
         db_fail(s, err, rc, "open the database");
         goto fail;
     }
-    if (configure(s, err) != 0 || migrate(s, err) != 0)
+    if (configure(s, err) != 0)
         goto fail;
     for (int i = 0; i < ST_COUNT; i++) {
         rc = sqlite3_prepare_v3(s->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -661,10 +624,7 @@ void store_close(store_t *s)
     store_rollback(s);
     for (int i = 0; i < ST_COUNT; i++)
         (void)sqlite3_finalize(s->st[i]); /* repeats errors already reported */
-    /* Everything is finalized, so close cannot be busy; if it were, the _v2
-     * form still frees the connection once the rest is gone. */
-    if (sqlite3_close(s->db) != SQLITE_OK)
-        (void)sqlite3_close_v2(s->db);
+    (void)sqlite3_close_v2(s->db); /* everything is finalized: never busy */
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the lock; the file stays for the next */
     free(s->path);
@@ -673,8 +633,9 @@ void store_close(store_t *s)
 
 /* ---- writes --------------------------------------------------------------- */
 
-static int add_event(store_t *s, const char *id, const job_event_t *ev,
-                     haul_error_t *err)
+/* One statement, atomic on its own (as are progress and delete). */
+int store_add_event(store_t *s, const char *id, const job_event_t *ev,
+                    haul_error_t *err)
 {
     if (ev->from < -1 || ev->from >= JOB_STATE_COUNT || ev->to < -1 ||
         ev->to >= JOB_STATE_COUNT)
@@ -695,10 +656,6 @@ static int add_event(store_t *s, const char *id, const job_event_t *ev,
 static int put_row(store_t *s, const job_t *j, const char *options,
                    haul_error_t *err)
 {
-    if ((unsigned)j->state >= JOB_STATE_COUNT)
-        return herr_set(err, "store_error", false,
-                        "could not save job %s: %d is not a job state", j->id,
-                        (int)j->state);
     sqlite3_stmt *st = s->st[ST_PUT_JOB];
     binder_t b = {st, SQLITE_OK};
     bind_text(&b, C_ID + 1, j->id);
@@ -725,14 +682,24 @@ static int put_row(store_t *s, const job_t *j, const char *options,
 int store_put_job(store_t *s, const job_t *j, const job_event_t *ev,
                   haul_error_t *err)
 {
+    if (!j->id[0])
+        return herr_set(err, "store_error", false,
+                        "could not save a job without an id (url %.80s)",
+                        j->url ? j->url : "");
+    if ((unsigned)j->state >= JOB_STATE_COUNT)
+        return herr_set(err, "store_error", false,
+                        "could not save job %s: %d is not a job state", j->id,
+                        (int)j->state);
     char *options = options_to_json(s, j, err);
     if (!options)
         return -1;
-    int rc = unit_begin(s, err);
-    if (rc == 0) {
+    int rc;
+    if (!ev) { /* one statement: atomic on its own */
         rc = put_row(s, j, options, err);
-        if (rc == 0 && ev)
-            rc = add_event(s, j->id, ev, err);
+    } else if ((rc = unit_begin(s, err)) == 0) {
+        rc = put_row(s, j, options, err);
+        if (rc == 0)
+            rc = store_add_event(s, j->id, ev, err);
         rc = unit_end(s, rc, err);
     }
     free(options); /* after run() cleared the binding that borrowed it */
@@ -743,8 +710,6 @@ int store_put_job(store_t *s, const job_t *j, const job_event_t *ev,
  * go, and the caller's view of the store is wrong. */
 int store_put_progress(store_t *s, const job_t *j, haul_error_t *err)
 {
-    if (tx_lost(s))
-        return tx_lost_error(s, err);
     sqlite3_stmt *st = s->st[ST_PUT_PROGRESS];
     binder_t b = {st, SQLITE_OK};
     bind_text(&b, 1, j->id);
@@ -760,19 +725,8 @@ int store_put_progress(store_t *s, const job_t *j, haul_error_t *err)
     return 0;
 }
 
-/* One statement is atomic on its own: no unit needed (here and below). */
-int store_add_event(store_t *s, const char *id, const job_event_t *ev,
-                    haul_error_t *err)
-{
-    if (tx_lost(s))
-        return tx_lost_error(s, err);
-    return add_event(s, id, ev, err);
-}
-
 int store_delete_job(store_t *s, const char *id, haul_error_t *err)
 {
-    if (tx_lost(s))
-        return tx_lost_error(s, err);
     sqlite3_stmt *st = s->st[ST_DELETE_JOB];
     binder_t b = {st, SQLITE_OK};
     bind_text(&b, 1, id);
