@@ -31,6 +31,10 @@ typedef struct cli_option {
 void cli_getopt_tables(const cli_option_t *opts, size_t n,
                        struct option *longopts, char *shortopts);
 
+/* Columns of the terminal on fd, 0 when fd is not a terminal; its rows go
+ * to *rows when rows is not NULL (24 when unknown). */
+int cli_term_size(int fd, int *rows);
+
 /* Prints the option table as help text to stdout. */
 void cli_print_options(const cli_option_t *opts, size_t n);
 

@@ -6,11 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "core/job.h"
 #include "util/units.h"
 
 static char *xstrdup(const char *s)
@@ -21,19 +19,6 @@ static char *xstrdup(const char *s)
         abort();
     }
     return d;
-}
-
-static void set_server(client_t *c, const char *arg);
-
-void client_init(client_t *c, const char *cmd)
-{
-    memset(c, 0, sizeof *c);
-    c->cmd = cmd;
-    const char *server = getenv("HAUL_SERVER");
-    c->server = NULL;
-    set_server(c, server && *server ? server : CLIENT_DEFAULT_SERVER);
-    const char *token = getenv("HAUL_TOKEN");
-    c->token = token && *token ? xstrdup(token) : NULL;
 }
 
 void client_free(client_t *c)
@@ -63,6 +48,17 @@ static void set_server(client_t *c, const char *arg)
     snprintf(c->server, sz, "%s%.*s", scheme ? "" : "http://", (int)n, arg);
 }
 
+/* The defaults, from HAUL_SERVER and HAUL_TOKEN. */
+static void client_init(client_t *c, const char *cmd)
+{
+    memset(c, 0, sizeof *c);
+    c->cmd = cmd;
+    const char *server = getenv("HAUL_SERVER");
+    set_server(c, server && *server ? server : CLIENT_DEFAULT_SERVER);
+    const char *token = getenv("HAUL_TOKEN");
+    c->token = token && *token ? xstrdup(token) : NULL;
+}
+
 int client_usage_error(const client_t *c, const char *fmt, ...)
 {
     fprintf(stderr, "haul %s: ", c->cmd);
@@ -82,9 +78,10 @@ static void print_help(const client_cmd_t *cmd)
            "6 no daemon answers at --server\n");
 }
 
-int client_getopt(client_t *c, const client_cmd_t *cmd, int argc, char **argv,
-                  client_opt_fn on_opt, void *ud)
+int client_start(client_t *c, const client_cmd_t *cmd, int argc, char **argv,
+                 client_opt_fn on_opt, void *ud)
 {
+    client_init(c, cmd->name);
     struct option *longopts = calloc(cmd->nopts + 1, sizeof *longopts);
     char *shortopts = calloc(3 * cmd->nopts + 1, 1);
     if (!longopts || !shortopts) {
@@ -134,6 +131,14 @@ int client_getopt(client_t *c, const client_cmd_t *cmd, int argc, char **argv,
         rc = client_usage_error(c, "--server (or HAUL_SERVER) takes an http:// URL like %s, "
                                    "not \"%s\"", CLIENT_DEFAULT_SERVER, c->server);
     return rc;
+}
+
+int client_no_operands(const client_t *c, int argc, char **argv, const char *hint)
+{
+    if (optind >= argc)
+        return -1;
+    return client_usage_error(c, "%s takes no operands (got \"%s\")%s", c->cmd, argv[optind],
+                              hint);
 }
 
 /* --- requests ----------------------------------------------------------- */
@@ -504,16 +509,6 @@ void client_fmt_time(const char *iso, char *out, size_t outsz)
         client_printable(iso, out, outsz);
 }
 
-int client_term_columns(int fd)
-{
-    if (!isatty(fd))
-        return 0;
-    struct winsize ws;
-    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        return ws.ws_col;
-    return 80;
-}
-
 enum { COL_ID, COL_STATE, COL_PROGRESS, COL_SIZE, COL_SPEED, COL_ETA, NCOLS };
 
 typedef struct row {
@@ -614,34 +609,4 @@ void client_print_table(FILE *to, const json_t *jobs, int width)
         put_line(to, line, width);
     }
     free(rows);
-}
-
-int client_check_states(const char *list, const char *const *allowed, char *bad,
-                        size_t badsz)
-{
-    const char *p = list;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char name[32];
-        bool ok = len > 0 && len < sizeof name;
-        if (ok) {
-            memcpy(name, p, len);
-            name[len] = '\0';
-            ok = job_state_parse(name) >= 0;
-            if (ok && allowed) {
-                ok = false;
-                for (const char *const *a = allowed; *a; a++)
-                    if (!strcmp(*a, name))
-                        ok = true;
-            }
-        }
-        if (!ok) {
-            snprintf(bad, badsz, "%.*s", (int)len, p);
-            return -1;
-        }
-        if (!comma)
-            return 0;
-        p = comma + 1;
-    }
 }

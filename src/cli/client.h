@@ -64,20 +64,23 @@ typedef struct client_resp {
     json_t *json;           /* the body parsed, NULL when it is not JSON */
 } client_resp_t;
 
-/* Sets the defaults from HAUL_SERVER and HAUL_TOKEN. */
-void client_init(client_t *c, const char *cmd);
 void client_free(client_t *c);
 
 /* Handler for a command's own options: returns 0, or an exit status (after
  * printing a message) to stop with. */
 typedef int (*client_opt_fn)(void *ud, int key, const char *arg);
 
-/* Parses argv with the command's table (which includes
- * CLIENT_COMMON_OPTIONS). Returns -1 to go on (the operands start at
- * optind), or the exit status to return right away: EXIT_OK after --help,
- * EXIT_USAGE after a bad option. */
-int client_getopt(client_t *c, const client_cmd_t *cmd, int argc, char **argv,
-                  client_opt_fn on_opt, void *ud);
+/* Sets c up (defaults from HAUL_SERVER and HAUL_TOKEN) and parses argv with
+ * the command's table (which includes CLIENT_COMMON_OPTIONS). Returns -1 to
+ * go on (the operands start at optind), or the exit status to return right
+ * away: EXIT_OK after --help, EXIT_USAGE after a bad option. Either way the
+ * caller frees c with client_free. */
+int client_start(client_t *c, const client_cmd_t *cmd, int argc, char **argv,
+                 client_opt_fn on_opt, void *ud);
+
+/* For a command that takes no operands: returns -1 when none follow the
+ * options, else a usage error "CMD takes no operands (got "X")" + hint. */
+int client_no_operands(const client_t *c, int argc, char **argv, const char *hint);
 
 /* Prints "haul CMD: see 'haul CMD --help'" style usage errors to stderr and
  * returns EXIT_USAGE. */
@@ -115,7 +118,8 @@ int client_call(client_t *c, const char *method, const char *path, const json_t 
 /* Prints j as one line of compact JSON to stdout. */
 void client_print_json(const json_t *j);
 
-/* The id with everything but [0-9a-z] percent-escaped, into out. */
+/* s for a URL's path or query, into out: everything but [0-9A-Za-z-_.]
+ * percent-escaped. */
 void client_escape(const char *s, char *out, size_t outsz);
 
 /* Accessors that tolerate missing or mistyped fields. */
@@ -134,16 +138,9 @@ void client_printable(const char *s, char *out, size_t outsz);
  * null or empty; the text itself when it does not parse. */
 void client_fmt_time(const char *iso, char *out, size_t outsz);
 
-/* Columns of the terminal on fd, 0 when fd is not a terminal. */
-int client_term_columns(int fd);
 
 /* Prints the jobs as an aligned table (ID STATE PROGRESS SIZE SPEED ETA
  * NAME); with width > 0 each line is cut to width columns. */
 void client_print_table(FILE *to, const json_t *jobs, int width);
-
-/* Checks a comma-separated list of state names against allowed (NULL:
- * every state). Returns 0, or -1 with the first bad name in bad. */
-int client_check_states(const char *list, const char *const *allowed, char *bad,
-                        size_t badsz);
 
 #endif

@@ -1,32 +1,29 @@
 /* client_jobs.c: the client commands that are one or a few REST calls:
  * add, ls, show, pause, resume, cancel, retry, rm, clean, stats, logs. */
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "core/id.h"
+#include "core/job.h"
 #include "util/units.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define STATE_BIT(s) (1u << (s))
+#define ALL_STATES ((1u << JOB_STATE_COUNT) - 1)
+#define FINAL_STATES (STATE_BIT(JOB_DONE) | STATE_BIT(JOB_FAILED) | STATE_BIT(JOB_CANCELED))
 
-/* Runs the option parser; returns from the command when it says so. */
-#define PARSE_OR_RETURN(c, cmd, argc, argv, fn, ud)                 \
-    do {                                                            \
-        int prc_ = client_getopt((c), (cmd), (argc), (argv), (fn), (ud)); \
-        if (prc_ >= 0) {                                            \
-            client_free(c);                                         \
-            return prc_;                                            \
-        }                                                           \
-    } while (0)
+/* The operand checks return -1 to go on, like client_start, else the exit
+ * status after a usage message. */
 
-/* Checks that every operand from optind is a job id. */
-static int check_ids(client_t *c, int argc, char **argv)
+/* One or more job ids from optind; usage: what follows "haul CMD ID...". */
+static int ids_operands(const client_t *c, int argc, char **argv, const char *usage)
 {
+    if (optind >= argc)
+        return client_usage_error(c, "which jobs? usage: haul %s ID...%s", c->cmd, usage);
     for (int i = optind; i < argc; i++)
         if (!id_valid(argv[i])) {
             char safe[64];
@@ -34,7 +31,99 @@ static int check_ids(client_t *c, int argc, char **argv)
             return client_usage_error(c, "\"%s\" is not a job id (10 letters and digits, "
                                          "as 'haul ls' shows them)", safe);
         }
-    return 0;
+    return -1;
+}
+
+/* Exactly one job id, at argv[optind]. */
+static int one_id_operand(const client_t *c, int argc, char **argv)
+{
+    if (optind >= argc)
+        return client_usage_error(c, "which job? usage: haul %s ID", c->cmd);
+    if (optind + 1 < argc)
+        return client_usage_error(c, "one job at a time");
+    return ids_operands(c, argc, argv, "");
+}
+
+/* Prints an answer for people; context is the request's (the operand). */
+typedef void (*print_fn)(const json_t *answer, const char *context, const void *ud);
+
+/* client_call, then the answer printed: as JSON with --json, else by print.
+ * Returns the exit status. */
+static int call_and_print(client_t *c, const char *method, const char *path,
+                          const json_t *body, const char *context, print_fn print,
+                          const void *ud)
+{
+    json_t *answer;
+    int rc = client_call(c, method, path, body, context, &answer);
+    if (rc != EXIT_OK)
+        return rc;
+    if (c->json)
+        client_print_json(answer);
+    else
+        print(answer, context, ud);
+    fflush(stdout);
+    json_decref(answer);
+    return EXIT_OK;
+}
+
+/* One of several requests gave r: keeps the first failure in *rc. Returns
+ * true when the rest would fail the same way (no daemon, bad --server). */
+static bool stop_after(int *rc, int r)
+{
+    if (r != EXIT_OK && *rc == EXIT_OK)
+        *rc = r;
+    return r == EXIT_UNREACHABLE || r == EXIT_USAGE;
+}
+
+/* METHOD /api/jobs/ID<suffix> for each id from optind, each answer printed;
+ * a refused one does not stop the others. Returns the first failure's exit
+ * status, or EXIT_OK. */
+static int each_job(client_t *c, int argc, char **argv, const char *method,
+                    const char *suffix, print_fn print, const void *ud)
+{
+    int rc = EXIT_OK;
+    for (int i = optind; i < argc; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/jobs/%s%s", argv[i], suffix);
+        if (stop_after(&rc, call_and_print(c, method, path, NULL, argv[i], print, ud)))
+            break;
+    }
+    return rc;
+}
+
+/* A comma-separated list of state names as a mask of STATE_BITs, each one
+ * in allowed. Returns 0 with the first bad name in bad. */
+static unsigned parse_states(const char *list, unsigned allowed, char *bad, size_t badsz)
+{
+    unsigned mask = 0;
+    for (const char *p = list;; p++) {
+        size_t len = strcspn(p, ",");
+        char name[16];
+        int st = -1;
+        if (len < sizeof name) {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            st = job_state_parse(name);
+        }
+        if (st < 0 || !(allowed & STATE_BIT(st))) {
+            snprintf(bad, badsz, "%.*s", (int)len, p);
+            return 0;
+        }
+        mask |= STATE_BIT(st);
+        p += len;
+        if (!*p)
+            return mask;
+    }
+}
+
+/* The names of the states in mask, in state order, as a JSON array. */
+static json_t *states_json(unsigned mask)
+{
+    json_t *a = json_array();
+    for (int s = 0; s < JOB_STATE_COUNT; s++)
+        if (mask & STATE_BIT(s))
+            json_array_append_new(a, json_string(job_state_name((job_state_t)s)));
+    return a;
 }
 
 static const char *plural(int64_t n, const char *one, const char *many)
@@ -91,13 +180,12 @@ static int add_opt(void *ud, int key, const char *arg)
         break;
     }
     case OPT_PRIORITY: {
-        char *end;
-        errno = 0;
-        long v = strtol(arg, &end, 10);
-        if (errno || end == arg || *end || v < -100 || v > 100)
+        bool minus = arg[0] == '-';
+        long v;
+        if (parse_long(arg + minus, &v) != 0 || v > 100)
             return client_usage_error(c, "--priority takes a whole number from -100 to 100, "
                                          "not \"%s\"", arg);
-        json_object_set_new(a->opts, "priority", json_integer(v));
+        json_object_set_new(a->opts, "priority", json_integer(minus ? -v : v));
         break;
     }
     case OPT_SHA256: {
@@ -141,44 +229,36 @@ static int add_opt(void *ud, int key, const char *arg)
     return 0;
 }
 
+/* "ID  URL" of a new job; url: the printable URL. */
+static void print_added(const json_t *job, const char *url, const void *ud)
+{
+    (void)ud;
+    char id[32];
+    client_printable(jstr(job, "id"), id, sizeof id);
+    printf("%s  %s\n", id, url);
+}
+
 int cmd_add(int argc, char **argv)
 {
     client_t c;
-    client_init(&c, "add");
     add_ctx_t a = {&c, json_object(), json_object()};
-    int rc = client_getopt(&c, &ADD_CMD, argc, argv, add_opt, &a);
+    int rc = client_start(&c, &ADD_CMD, argc, argv, add_opt, &a);
     if (rc >= 0)
         goto out;
-    rc = EXIT_OK;
     if (optind >= argc) {
         rc = client_usage_error(&c, "which URL? usage: haul add URL... [options]");
         goto out;
     }
     if (json_object_size(a.headers) > 0)
         json_object_set(a.opts, "headers", a.headers);
+    rc = EXIT_OK;
     for (int i = optind; i < argc; i++) {
-        json_t *body = json_deep_copy(a.opts), *job = NULL;
-        json_object_set_new(body, "url", json_string(argv[i]));
-        char ctx[600];
-        client_printable(argv[i], ctx, sizeof ctx);
-        int r = client_call(&c, "POST", "/api/jobs", body, ctx, &job);
-        json_decref(body);
-        if (r == EXIT_OK) {
-            if (c.json) {
-                client_print_json(job);
-            } else {
-                char id[32];
-                client_printable(jstr(job, "id"), id, sizeof id);
-                printf("%s  %s\n", id, ctx);
-                fflush(stdout);
-            }
-            json_decref(job);
-        } else {
-            if (rc == EXIT_OK)
-                rc = r;
-            if (r == EXIT_UNREACHABLE || r == EXIT_USAGE)
-                break; /* the others would fail the same way */
-        }
+        json_object_set_new(a.opts, "url", json_string(argv[i]));
+        char url[600];
+        client_printable(argv[i], url, sizeof url);
+        if (stop_after(&rc, call_and_print(&c, "POST", "/api/jobs", a.opts, url, print_added,
+                                           NULL)))
+            break;
     }
 out:
     json_decref(a.opts);
@@ -206,7 +286,7 @@ static const client_cmd_t LS_CMD = {
 
 typedef struct ls_ctx {
     client_t *c;
-    const char *states;
+    unsigned states; /* STATE_BITs, 0: every state */
     long limit;
     bool all;
 } ls_ctx_t;
@@ -217,11 +297,10 @@ static int ls_opt(void *ud, int key, const char *arg)
     char bad[64];
     switch (key) {
     case OPT_STATE:
-        if (client_check_states(arg, NULL, bad, sizeof bad) != 0)
+        if (!(l->states = parse_states(arg, ALL_STATES, bad, sizeof bad)))
             return client_usage_error(l->c, "--state takes queued, running, paused, done, "
                                             "failed or canceled, separated by commas; not "
                                             "\"%s\"", bad);
-        l->states = arg;
         break;
     case OPT_LIMIT:
         if (parse_long(arg, &l->limit) != 0 || l->limit < 1 || l->limit > 1000)
@@ -234,74 +313,75 @@ static int ls_opt(void *ud, int key, const char *arg)
     return 0;
 }
 
-int cmd_ls(int argc, char **argv)
+/* GET /api/jobs, page after page with --all, and prints the jobs. */
+static int list_jobs(client_t *c, const ls_ctx_t *l)
 {
-    client_t c;
-    client_init(&c, "ls");
-    ls_ctx_t l = {.c = &c};
-    PARSE_OR_RETURN(&c, &LS_CMD, argc, argv, ls_opt, &l);
-    if (optind < argc) {
-        int r = client_usage_error(&c, "ls takes no operands (got \"%s\"); filter with "
-                                       "--state", argv[optind]);
-        client_free(&c);
-        return r;
-    }
-    long page = l.limit ? l.limit : l.all ? 1000 : 50;
+    char query[128];
+    int n = snprintf(query, sizeof query, "/api/jobs?limit=%ld",
+                     l->limit ? l->limit : l->all ? 1000 : 50);
+    for (int s = 0, first = 1; s < JOB_STATE_COUNT; s++)
+        if (l->states & STATE_BIT(s)) {
+            n += snprintf(query + n, sizeof query - (size_t)n, "%s%s", first ? "&state=" : ",",
+                          job_state_name((job_state_t)s));
+            first = 0;
+        }
     json_t *jobs = json_array(), *answer = NULL;
     char cursor[128] = "";
-    int64_t total = -1;
-    bool more = false;
     int rc;
     for (;;) {
-        char path[512];
-        int n = snprintf(path, sizeof path, "/api/jobs?limit=%ld", page);
-        if (l.states)
-            n += snprintf(path + n, sizeof path - (size_t)n, "&state=%s", l.states);
-        if (cursor[0])
-            snprintf(path + n, sizeof path - (size_t)n, "&cursor=%s", cursor);
-        rc = client_call(&c, "GET", path, NULL, NULL, &answer);
+        char path[sizeof query + sizeof cursor + 8];
+        snprintf(path, sizeof path, "%s%s%s", query, cursor[0] ? "&cursor=" : "", cursor);
+        rc = client_call(c, "GET", path, NULL, NULL, &answer);
         if (rc != EXIT_OK)
             break;
-        json_array_extend(jobs, json_object_get(answer, "jobs"));
-        total = jint(answer, "total", -1);
-        const char *next = json_string_value(json_object_get(answer, "next_cursor"));
-        more = next && *next;
-        if (!l.all || !more || json_array_size(json_object_get(answer, "jobs")) == 0)
+        json_t *page = json_object_get(answer, "jobs");
+        json_array_extend(jobs, page);
+        const char *next = jstr(answer, "next_cursor");
+        if (!l->all || !*next || json_array_size(page) == 0)
             break;
         client_escape(next, cursor, sizeof cursor);
         json_decref(answer);
-        answer = NULL;
     }
     if (rc == EXIT_OK) {
-        if (c.json) {
-            if (l.all) {
-                json_t *all = json_pack("{s:O,s:n,s:I}", "jobs", jobs, "next_cursor",
-                                        "total", (json_int_t)(total >= 0 ? total
-                                                              : (int64_t)json_array_size(jobs)));
-                client_print_json(all);
-                json_decref(all);
-            } else {
-                client_print_json(answer);
-            }
+        int64_t total = jint(answer, "total", -1);
+        if (c->json && l->all) {
+            json_t *all = json_pack("{s:O,s:n,s:I}", "jobs", jobs, "next_cursor", "total",
+                                    (json_int_t)(total >= 0 ? total
+                                                            : (int64_t)json_array_size(jobs)));
+            client_print_json(all);
+            json_decref(all);
+        } else if (c->json) {
+            client_print_json(answer);
         } else if (json_array_size(jobs) == 0) {
             printf("no jobs\n");
         } else {
-            client_print_table(stdout, jobs, client_term_columns(STDOUT_FILENO));
-            if (more && !l.all)
+            client_print_table(stdout, jobs, cli_term_size(STDOUT_FILENO, NULL));
+            if (*jstr(answer, "next_cursor") && !l->all)
                 fprintf(stderr, "haul: showing %zu of %" PRId64 " jobs; --all lists them "
                                 "all\n", json_array_size(jobs), total);
         }
-    }
-    if (answer)
         json_decref(answer);
+    }
     json_decref(jobs);
+    return rc;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+    client_t c;
+    ls_ctx_t l = {.c = &c};
+    int rc = client_start(&c, &LS_CMD, argc, argv, ls_opt, &l);
+    if (rc < 0)
+        rc = client_no_operands(&c, argc, argv, "; filter with --state");
+    if (rc < 0)
+        rc = list_jobs(&c, &l);
     client_free(&c);
     return rc;
 }
 
 /* --- show --------------------------------------------------------------- */
 
-static const cli_option_t ID_ONLY_OPTIONS[] = {
+static const cli_option_t COMMON_OPTIONS_ONLY[] = {
     CLIENT_COMMON_OPTIONS,
 };
 
@@ -309,7 +389,7 @@ static const client_cmd_t SHOW_CMD = {
     "show", "ID",
     "Show one job: URL, state, file, progress, speed, attempts, error, times and\n"
     "the options that differ from the defaults.",
-    ID_ONLY_OPTIONS, NELEM(ID_ONLY_OPTIONS)};
+    COMMON_OPTIONS_ONLY, NELEM(COMMON_OPTIONS_ONLY)};
 
 static void kv(const char *key, const char *value)
 {
@@ -318,8 +398,10 @@ static void kv(const char *key, const char *value)
     printf("%-10s %s\n", key, safe);
 }
 
-static void show_job(const json_t *job)
+static void print_job(const json_t *job, const char *context, const void *ud)
 {
+    (void)context;
+    (void)ud;
     char buf[512], a[32], b[32];
     kv("id:", jstr(job, "id"));
     kv("url:", jstr(job, "url"));
@@ -401,29 +483,26 @@ static void show_job(const json_t *job)
     }
 }
 
-int cmd_show(int argc, char **argv)
+/* show and logs: GET /api/jobs/ID<suffix> for the one job id given. */
+static int get_one_job(int argc, char **argv, const client_cmd_t *cmd, const char *suffix,
+                       print_fn print)
 {
     client_t c;
-    client_init(&c, "show");
-    PARSE_OR_RETURN(&c, &SHOW_CMD, argc, argv, NULL, NULL);
-    int rc = optind + 1 == argc ? check_ids(&c, argc, argv)
-             : client_usage_error(&c, optind >= argc ? "which job? usage: haul show ID"
-                                                     : "one job at a time");
-    if (rc == 0) {
+    int rc = client_start(&c, cmd, argc, argv, NULL, NULL);
+    if (rc < 0)
+        rc = one_id_operand(&c, argc, argv);
+    if (rc < 0) {
         char path[128];
-        json_t *job;
-        snprintf(path, sizeof path, "/api/jobs/%s", argv[optind]);
-        rc = client_call(&c, "GET", path, NULL, NULL, &job);
-        if (rc == EXIT_OK) {
-            if (c.json)
-                client_print_json(job);
-            else
-                show_job(job);
-            json_decref(job);
-        }
+        snprintf(path, sizeof path, "/api/jobs/%s%s", argv[optind], suffix);
+        rc = call_and_print(&c, "GET", path, NULL, NULL, print, NULL);
     }
     client_free(&c);
     return rc;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    return get_one_job(argc, argv, &SHOW_CMD, "", print_job);
 }
 
 /* --- pause, resume, cancel, retry --------------------------------------- */
@@ -431,21 +510,21 @@ int cmd_show(int argc, char **argv)
 typedef struct action {
     const char *name;      /* "pause" */
     const char *done;      /* "paused" */
-    const char *states[4]; /* for --all */
+    unsigned states;       /* STATE_BITs, for --all */
     const char *about;
 } action_t;
 
 static const action_t ACTIONS[] = {
-    {"pause", "paused", {"queued", "running"},
+    {"pause", "paused", STATE_BIT(JOB_QUEUED) | STATE_BIT(JOB_RUNNING),
      "Pause jobs: the transfer stops and the part data is kept. --all pauses every\n"
      "queued and running job."},
-    {"resume", "resumed", {"paused"},
+    {"resume", "resumed", STATE_BIT(JOB_PAUSED),
      "Resume paused jobs: they queue again and continue from the byte they reached.\n"
      "--all resumes every paused job."},
-    {"cancel", "canceled", {"queued", "running", "paused"},
+    {"cancel", "canceled", STATE_BIT(JOB_QUEUED) | STATE_BIT(JOB_RUNNING) | STATE_BIT(JOB_PAUSED),
      "Cancel jobs: the transfer stops and the part data is deleted. --all cancels\n"
      "every queued, running and paused job."},
-    {"retry", "retried", {"failed"},
+    {"retry", "retried", STATE_BIT(JOB_FAILED),
      "Retry failed jobs (from their part data) or canceled ones (from zero).\n"
      "--all retries every failed job."},
 };
@@ -463,65 +542,46 @@ static int flag_opt(void *ud, int key, const char *arg)
     return 0;
 }
 
+/* "N jobs paused (M skipped)" */
+static void print_bulk(const json_t *answer, const char *context, const void *ud)
+{
+    (void)context;
+    const action_t *act = ud;
+    int64_t n = jint(answer, "affected", 0), skipped = jint(answer, "skipped", 0);
+    printf("%" PRId64 " %s %s", n, plural(n, "job", "jobs"), act->done);
+    if (skipped)
+        printf(" (%" PRId64 " skipped)", skipped);
+    printf("\n");
+}
+
+/* "ID: paused" */
+static void print_acted(const json_t *job, const char *id, const void *ud)
+{
+    (void)job;
+    printf("%s: %s\n", id, ((const action_t *)ud)->done);
+}
+
 static int run_action(int argc, char **argv, const action_t *act)
 {
     client_cmd_t cmd = {act->name, "ID... | --all", act->about, ACTION_OPTIONS,
                         NELEM(ACTION_OPTIONS)};
     client_t c;
-    client_init(&c, act->name);
     bool all = false;
-    PARSE_OR_RETURN(&c, &cmd, argc, argv, flag_opt, &all);
-    int rc;
-    if (all && optind < argc)
+    int rc = client_start(&c, &cmd, argc, argv, flag_opt, &all);
+    if (rc < 0 && !all)
+        rc = ids_operands(&c, argc, argv, " (or --all)");
+    if (rc < 0 && !all) {
+        char suffix[16];
+        snprintf(suffix, sizeof suffix, "/%s", act->name);
+        rc = each_job(&c, argc, argv, "POST", suffix, print_acted, act);
+    } else if (rc < 0 && optind < argc) {
         rc = client_usage_error(&c, "either job ids or --all, not both");
-    else if (!all && optind >= argc)
-        rc = client_usage_error(&c, "which jobs? usage: haul %s ID... (or --all)", act->name);
-    else
-        rc = check_ids(&c, argc, argv);
-    if (rc != 0)
-        goto out;
-
-    if (all) {
-        json_t *states = json_array(), *answer;
-        for (size_t i = 0; i < NELEM(act->states) && act->states[i]; i++)
-            json_array_append_new(states, json_string(act->states[i]));
-        json_t *body = json_pack("{s:s,s:o}", "action", act->name, "states", states);
-        rc = client_call(&c, "POST", "/api/jobs/bulk", body, NULL, &answer);
+    } else if (rc < 0) {
+        json_t *body = json_pack("{s:s,s:o}", "action", act->name, "states",
+                                 states_json(act->states));
+        rc = call_and_print(&c, "POST", "/api/jobs/bulk", body, NULL, print_bulk, act);
         json_decref(body);
-        if (rc == EXIT_OK) {
-            if (c.json) {
-                client_print_json(answer);
-            } else {
-                int64_t n = jint(answer, "affected", 0), skipped = jint(answer, "skipped", 0);
-                printf("%" PRId64 " %s %s", n, plural(n, "job", "jobs"), act->done);
-                if (skipped)
-                    printf(" (%" PRId64 " skipped)", skipped);
-                printf("\n");
-            }
-            json_decref(answer);
-        }
-        goto out;
     }
-    for (int i = optind; i < argc; i++) {
-        char path[128];
-        json_t *job;
-        snprintf(path, sizeof path, "/api/jobs/%s/%s", argv[i], act->name);
-        int r = client_call(&c, "POST", path, NULL, argv[i], &job);
-        if (r == EXIT_OK) {
-            if (c.json)
-                client_print_json(job);
-            else
-                printf("%s: %s\n", argv[i], act->done);
-            fflush(stdout);
-            json_decref(job);
-        } else {
-            if (rc == EXIT_OK)
-                rc = r;
-            if (r == EXIT_UNREACHABLE)
-                break;
-        }
-    }
-out:
     client_free(&c);
     return rc;
 }
@@ -544,36 +604,24 @@ static const client_cmd_t RM_CMD = {
     "finished file stays unless --delete-file.",
     RM_OPTIONS, NELEM(RM_OPTIONS)};
 
+/* "ID: removed[ with its file]" */
+static void print_removed(const json_t *answer, const char *id, const void *ud)
+{
+    (void)ud;
+    printf("%s: removed%s\n", id,
+           json_is_true(json_object_get(answer, "file_deleted")) ? " with its file" : "");
+}
+
 int cmd_rm(int argc, char **argv)
 {
     client_t c;
-    client_init(&c, "rm");
     bool delete_file = false;
-    PARSE_OR_RETURN(&c, &RM_CMD, argc, argv, flag_opt, &delete_file);
-    int rc = optind < argc ? check_ids(&c, argc, argv)
-                           : client_usage_error(&c, "which jobs? usage: haul rm ID...");
-    for (int i = optind; rc != EXIT_USAGE && i < argc; i++) {
-        char path[128];
-        json_t *answer;
-        snprintf(path, sizeof path, "/api/jobs/%s%s", argv[i],
-                 delete_file ? "?delete_file=1" : "");
-        int r = client_call(&c, "DELETE", path, NULL, argv[i], &answer);
-        if (r == EXIT_OK) {
-            if (c.json)
-                client_print_json(answer);
-            else
-                printf("%s: removed%s\n", argv[i],
-                       json_is_true(json_object_get(answer, "file_deleted"))
-                           ? " with its file" : "");
-            fflush(stdout);
-            json_decref(answer);
-        } else {
-            if (rc == EXIT_OK)
-                rc = r;
-            if (r == EXIT_UNREACHABLE)
-                break;
-        }
-    }
+    int rc = client_start(&c, &RM_CMD, argc, argv, flag_opt, &delete_file);
+    if (rc < 0)
+        rc = ids_operands(&c, argc, argv, "");
+    if (rc < 0)
+        rc = each_job(&c, argc, argv, "DELETE", delete_file ? "?delete_file=1" : "",
+                      print_removed, NULL);
     client_free(&c);
     return rc;
 }
@@ -603,19 +651,14 @@ typedef struct clean_ctx {
 static int clean_opt(void *ud, int key, const char *arg)
 {
     clean_ctx_t *k = ud;
-    static const char *const finished[] = {"done", "failed", "canceled", NULL};
     char bad[64];
     switch (key) {
     case OPT_STATES: {
-        if (client_check_states(arg, finished, bad, sizeof bad) != 0)
+        unsigned states = parse_states(arg, FINAL_STATES, bad, sizeof bad);
+        if (!states)
             return client_usage_error(k->c, "--states takes done, failed or canceled, "
                                             "separated by commas; not \"%s\"", bad);
-        json_t *states = json_array();
-        char *copy = strdup(arg), *save = NULL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-            json_array_append_new(states, json_string(t));
-        free(copy);
-        json_object_set_new(k->body, "states", states);
+        json_object_set_new(k->body, "states", states_json(states));
         break;
     }
     case OPT_OLDER_THAN: {
@@ -632,28 +675,24 @@ static int clean_opt(void *ud, int key, const char *arg)
     return 0;
 }
 
+/* "removed N jobs" */
+static void print_cleaned(const json_t *answer, const char *context, const void *ud)
+{
+    (void)context;
+    (void)ud;
+    int64_t n = jint(answer, "removed", 0);
+    printf("removed %" PRId64 " %s\n", n, plural(n, "job", "jobs"));
+}
+
 int cmd_clean(int argc, char **argv)
 {
     client_t c;
-    client_init(&c, "clean");
     clean_ctx_t k = {&c, json_object()};
-    int rc = client_getopt(&c, &CLEAN_CMD, argc, argv, clean_opt, &k);
-    if (rc < 0) {
-        json_t *answer;
-        if (optind < argc) {
-            rc = client_usage_error(&c, "clean takes no operands (got \"%s\"); 'haul rm ID' "
-                                        "removes one job", argv[optind]);
-        } else if ((rc = client_call(&c, "POST", "/api/jobs/clean", k.body, NULL, &answer)) ==
-                   EXIT_OK) {
-            if (c.json) {
-                client_print_json(answer);
-            } else {
-                int64_t n = jint(answer, "removed", 0);
-                printf("removed %" PRId64 " %s\n", n, plural(n, "job", "jobs"));
-            }
-            json_decref(answer);
-        }
-    }
+    int rc = client_start(&c, &CLEAN_CMD, argc, argv, clean_opt, &k);
+    if (rc < 0)
+        rc = client_no_operands(&c, argc, argv, "; 'haul rm ID' removes one job");
+    if (rc < 0)
+        rc = call_and_print(&c, "POST", "/api/jobs/clean", k.body, NULL, print_cleaned, NULL);
     json_decref(k.body);
     client_free(&c);
     return rc;
@@ -665,59 +704,54 @@ static const client_cmd_t STATS_CMD = {
     "stats", "",
     "The daemon's counters: jobs per state, active downloads, total speed, free\n"
     "disk space, version and uptime.",
-    ID_ONLY_OPTIONS, NELEM(ID_ONLY_OPTIONS)};
+    COMMON_OPTIONS_ONLY, NELEM(COMMON_OPTIONS_ONLY)};
+
+/* server: the daemon's URL */
+static void print_stats(const json_t *s, const char *context, const void *server)
+{
+    (void)context;
+    const json_t *jobs = json_object_get(s, "jobs");
+    char line[512], a[32];
+    int n = 0;
+    for (int i = 0; i < JOB_STATE_COUNT; i++) {
+        const char *name = job_state_name((job_state_t)i);
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%" PRId64 " %s", i ? ", " : "",
+                      jint(jobs, name, 0), name);
+    }
+    snprintf(line + n, sizeof line - (size_t)n, " (%" PRId64 " in all)", jint(jobs, "total", 0));
+    kv("jobs:", line);
+    snprintf(line, sizeof line, "%" PRId64 " of at most %" PRId64 " downloading",
+             jint(s, "active", 0), jint(s, "max_active", 0));
+    kv("active:", line);
+    snprintf(line, sizeof line, "%s/s", fmt_bytes((int64_t)jnum(s, "speed_bps", 0), a, sizeof a));
+    kv("speed:", line);
+    int64_t free_b = jint(s, "disk_free_bytes", -1);
+    snprintf(line, sizeof line, "%s in %s", free_b >= 0 ? fmt_bytes(free_b, a, sizeof a) : "?",
+             *jstr(s, "download_dir") ? jstr(s, "download_dir") : "?");
+    kv("disk free:", line);
+    const json_t *guard = json_object_get(s, "disk_guard");
+    int64_t min_free = jint(guard, "min_free_bytes", 0);
+    if (min_free > 0) {
+        snprintf(line, sizeof line, "%s (keeps %s free)",
+                 json_is_true(json_object_get(guard, "holding"))
+                     ? "HOLDING the queue: free some disk space" : "ok",
+                 fmt_bytes(min_free, a, sizeof a));
+        kv("disk guard:", line);
+    }
+    kv("version:", jstr(s, "version"));
+    int64_t up = jint(s, "uptime_s", -1);
+    kv("uptime:", up >= 0 ? fmt_duration(up, a, sizeof a) : "?");
+    kv("server:", server);
+}
 
 int cmd_stats(int argc, char **argv)
 {
     client_t c;
-    client_init(&c, "stats");
-    PARSE_OR_RETURN(&c, &STATS_CMD, argc, argv, NULL, NULL);
-    json_t *s;
-    int rc = optind < argc ? client_usage_error(&c, "stats takes no operands")
-                           : client_call(&c, "GET", "/api/stats", NULL, NULL, &s);
-    if (rc == EXIT_OK) {
-        if (c.json) {
-            client_print_json(s);
-        } else {
-            static const char *const states[] = {"queued", "running", "paused",
-                                                 "done",   "failed",  "canceled"};
-            const json_t *jobs = json_object_get(s, "jobs");
-            char line[512], a[32];
-            int n = 0;
-            for (size_t i = 0; i < NELEM(states); i++)
-                n += snprintf(line + n, sizeof line - (size_t)n, "%s%" PRId64 " %s",
-                              i ? ", " : "", jint(jobs, states[i], 0), states[i]);
-            snprintf(line + n, sizeof line - (size_t)n, " (%" PRId64 " in all)",
-                     jint(jobs, "total", 0));
-            kv("jobs:", line);
-            snprintf(line, sizeof line, "%" PRId64 " of at most %" PRId64 " downloading",
-                     jint(s, "active", 0), jint(s, "max_active", 0));
-            kv("active:", line);
-            snprintf(line, sizeof line, "%s/s",
-                     fmt_bytes((int64_t)jnum(s, "speed_bps", 0), a, sizeof a));
-            kv("speed:", line);
-            int64_t free_b = jint(s, "disk_free_bytes", -1);
-            snprintf(line, sizeof line, "%s in %s",
-                     free_b >= 0 ? fmt_bytes(free_b, a, sizeof a) : "?",
-                     *jstr(s, "download_dir") ? jstr(s, "download_dir") : "?");
-            kv("disk free:", line);
-            const json_t *guard = json_object_get(s, "disk_guard");
-            int64_t min_free = jint(guard, "min_free_bytes", 0);
-            if (min_free > 0) {
-                char b[32];
-                snprintf(line, sizeof line, "%s (keeps %s free)",
-                         json_is_true(json_object_get(guard, "holding"))
-                             ? "HOLDING the queue: free some disk space" : "ok",
-                         fmt_bytes(min_free, b, sizeof b));
-                kv("disk guard:", line);
-            }
-            kv("version:", jstr(s, "version"));
-            int64_t up = jint(s, "uptime_s", -1);
-            kv("uptime:", up >= 0 ? fmt_duration(up, a, sizeof a) : "?");
-            kv("server:", c.server);
-        }
-        json_decref(s);
-    }
+    int rc = client_start(&c, &STATS_CMD, argc, argv, NULL, NULL);
+    if (rc < 0)
+        rc = client_no_operands(&c, argc, argv, "");
+    if (rc < 0)
+        rc = call_and_print(&c, "GET", "/api/stats", NULL, NULL, print_stats, c.server);
     client_free(&c);
     return rc;
 }
@@ -728,54 +762,38 @@ static const client_cmd_t LOGS_CMD = {
     "logs", "ID",
     "A job's history, oldest first: when it was created, each state change and\n"
     "why (errors, retries, notices).",
-    ID_ONLY_OPTIONS, NELEM(ID_ONLY_OPTIONS)};
+    COMMON_OPTIONS_ONLY, NELEM(COMMON_OPTIONS_ONLY)};
+
+/* One line per event: time, "from → to" (or the type), message. */
+static void print_events(const json_t *answer, const char *context, const void *ud)
+{
+    (void)context;
+    (void)ud;
+    const json_t *events = json_object_get(answer, "events");
+    if (json_array_size(events) == 0) {
+        printf("no events\n");
+        return;
+    }
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(events, i, ev) {
+        char at[64], what[128], msg[2048];
+        client_fmt_time(jstr(ev, "at"), at, sizeof at);
+        const char *from = jstr(ev, "from"), *to = jstr(ev, "to");
+        const char *type = jstr(ev, "type");
+        if (*to)
+            snprintf(what, sizeof what, "%s \xe2\x86\x92 %s", *from ? from : *type ? type : "?",
+                     to);
+        else
+            snprintf(what, sizeof what, "%s", *type ? type : "event");
+        char safe_what[128];
+        client_printable(what, safe_what, sizeof safe_what);
+        client_printable(jstr(ev, "message"), msg, sizeof msg);
+        printf("%s  %s%s%s\n", at, safe_what, msg[0] ? "  " : "", msg);
+    }
+}
 
 int cmd_logs(int argc, char **argv)
 {
-    client_t c;
-    client_init(&c, "logs");
-    PARSE_OR_RETURN(&c, &LOGS_CMD, argc, argv, NULL, NULL);
-    int rc = optind + 1 == argc ? check_ids(&c, argc, argv)
-             : client_usage_error(&c, optind >= argc ? "which job? usage: haul logs ID"
-                                                     : "one job at a time");
-    if (rc == 0) {
-        char path[128];
-        json_t *answer;
-        snprintf(path, sizeof path, "/api/jobs/%s/events", argv[optind]);
-        rc = client_call(&c, "GET", path, NULL, NULL, &answer);
-        if (rc == EXIT_OK) {
-            const json_t *events = json_object_get(answer, "events");
-            if (c.json) {
-                client_print_json(answer);
-            } else if (json_array_size(events) == 0) {
-                printf("no events\n");
-            } else {
-                size_t i;
-                const json_t *ev;
-                json_array_foreach(events, i, ev) {
-                    char at[64], what[128], msg[2048];
-                    client_fmt_time(jstr(ev, "at"), at, sizeof at);
-                    const char *from = jstr(ev, "from"), *to = jstr(ev, "to");
-                    const char *type = jstr(ev, "type");
-                    if (*from && *to)
-                        snprintf(what, sizeof what, "%s \xe2\x86\x92 %s", from, to);
-                    else if (*to)
-                        snprintf(what, sizeof what, "%s \xe2\x86\x92 %s",
-                                 *type ? type : "?", to);
-                    else
-                        snprintf(what, sizeof what, "%s", *type ? type : "event");
-                    char safe_what[128];
-                    client_printable(what, safe_what, sizeof safe_what);
-                    client_printable(jstr(ev, "message"), msg, sizeof msg);
-                    if (msg[0])
-                        printf("%s  %s  %s\n", at, safe_what, msg);
-                    else
-                        printf("%s  %s\n", at, safe_what);
-                }
-            }
-            json_decref(answer);
-        }
-    }
-    client_free(&c);
-    return rc;
+    return get_one_job(argc, argv, &LOGS_CMD, "/events", print_events);
 }

@@ -8,12 +8,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "core/job.h"
 #include "util/units.h"
 
 #define WATCH_MAX_EVENT (8L * 1024 * 1024) /* one event's text */
@@ -69,9 +69,10 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool active_state(const char *s)
+static bool active_state(const char *name)
 {
-    return !strcmp(s, "queued") || !strcmp(s, "running") || !strcmp(s, "paused");
+    int s = job_state_parse(name);
+    return s >= 0 && !job_state_final((job_state_t)s);
 }
 
 static int state_rank(const char *s)
@@ -89,14 +90,6 @@ static int by_state_then_age(const void *a, const void *b)
     return d ? d : strcmp(jstr(x, "id"), jstr(y, "id"));
 }
 
-static int term_rows(void)
-{
-    struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
-        return ws.ws_row;
-    return 24;
-}
-
 /* Redraws the whole screen: totals, then the table of active jobs. */
 static void draw(watch_t *w)
 {
@@ -111,12 +104,14 @@ static void draw(watch_t *w)
     double speed = 0;
     json_object_foreach(w->jobs, id, job) {
         list[i++] = job;
-        count[state_rank(jstr(job, "state"))]++;
-        if (!strcmp(jstr(job, "state"), "running"))
+        int rank = state_rank(jstr(job, "state"));
+        count[rank]++;
+        if (rank == 0) /* running */
             speed += jnum(job, "speed_bps", 0);
     }
     qsort(list, n, sizeof *list, by_state_then_age);
-    int rows = term_rows() - 3; /* header, blank line, table head */
+    int rows, width = cli_term_size(STDOUT_FILENO, &rows);
+    rows -= 3; /* header, blank line, table head */
     json_t *shown = json_array();
     for (i = 0; i < n && (int)i < rows; i++)
         json_array_append(shown, list[i]);
@@ -129,7 +124,6 @@ static void draw(watch_t *w)
         free(list);
         return;
     }
-    int width = client_term_columns(STDOUT_FILENO);
     char sp[32], clock[16], head[256];
     time_t t = time(NULL);
     struct tm tm;
@@ -198,16 +192,13 @@ static void apply_job(watch_t *w, json_t *job)
 /* The starting point: the active jobs now. Returns 0 or an exit status. */
 static int initial_list(watch_t *w)
 {
-    client_t lc;
-    client_init(&lc, "watch");
-    free(lc.server);
-    free(lc.token);
-    lc.server = strdup(w->c->server);
-    lc.token = w->c->token ? strdup(w->c->token) : NULL;
+    client_t lc = *w->c; /* its own handle (w's is busy); server and token shared */
+    lc.curl = NULL;
     json_t *answer;
     int rc = client_call(&lc, "GET", "/api/jobs?state=queued,running,paused&limit=1000",
                          NULL, NULL, &answer);
-    client_free(&lc);
+    if (lc.curl)
+        curl_easy_cleanup(lc.curl);
     if (rc != EXIT_OK)
         return rc;
     if (w->c->json) {
@@ -221,7 +212,6 @@ static int initial_list(watch_t *w)
         apply_job(w, job);
     json_decref(answer);
     w->listed = true;
-    w->dirty = true;
     if (w->tty && !w->c->json)
         draw(w);
     return 0;
@@ -379,14 +369,10 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 int cmd_watch(int argc, char **argv)
 {
     client_t c;
-    client_init(&c, "watch");
-    int rc = client_getopt(&c, &WATCH_CMD, argc, argv, NULL, NULL);
+    int rc = client_start(&c, &WATCH_CMD, argc, argv, NULL, NULL);
+    if (rc < 0)
+        rc = client_no_operands(&c, argc, argv, "");
     if (rc >= 0) {
-        client_free(&c);
-        return rc;
-    }
-    if (optind < argc) {
-        rc = client_usage_error(&c, "watch takes no operands (got \"%s\")", argv[optind]);
         client_free(&c);
         return rc;
     }

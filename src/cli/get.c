@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,15 +79,6 @@ static void clear_bar(get_ctx_t *g)
     }
 }
 
-/* Width of the terminal on stderr, 80 when unknown. */
-static int terminal_columns(void)
-{
-    struct winsize ws;
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-        return ws.ws_col;
-    return 80;
-}
-
 static void print_progress(get_ctx_t *g)
 {
     if (g->quiet || !g->dl)
@@ -117,7 +107,7 @@ static void print_progress(get_ctx_t *g)
                             speed, eta);
         /* the bar takes what the terminal has left, so the line never wraps
          * (a wrapped line cannot be redrawn in place) */
-        int cols = terminal_columns();
+        int cols = cli_term_size(STDERR_FILENO, NULL); /* a tty here */
         int width = cols - tlen - (int)strlen(pct) - 5;
         if (width > 40)
             width = 40;

@@ -1,6 +1,9 @@
 #include "cli/cli.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <string.h>
 
 void cli_getopt_tables(const cli_option_t *opts, size_t n,
@@ -33,4 +36,15 @@ void cli_print_options(const cli_option_t *opts, size_t n)
                      opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
         printf("  %-28s %s\n", left, opts[i].help);
     }
+}
+
+int cli_term_size(int fd, int *rows)
+{
+    struct winsize ws = {0};
+    bool tty = isatty(fd);
+    if (tty)
+        ioctl(fd, TIOCGWINSZ, &ws);
+    if (rows)
+        *rows = ws.ws_row > 0 ? ws.ws_row : 24;
+    return !tty ? 0 : ws.ws_col > 0 ? ws.ws_col : 80;
 }

@@ -95,8 +95,9 @@ wait_state "$id1" running 20
 "$HAUL" pause "$id1" >"$T/out" 2>"$T/err" || fail "pause: $(cat "$T/err")"
 assert_eq "pause output" "$(cat "$T/out")" "$id1: paused"
 assert_eq "state after pause" "$(state_of "$id1")" paused
-"$HAUL" ls --state paused >"$T/ls" || fail "ls --state paused"
-grep -q "^$id1 " "$T/ls" || fail "ls --state paused lacks $id1: $(cat "$T/ls")"
+"$HAUL" ls --state done,paused >"$T/ls" || fail "ls --state done,paused"
+grep -q "^$id1 " "$T/ls" || fail "ls --state done,paused lacks $id1: $(cat "$T/ls")"
+assert_eq "ls --state queued,running" "$("$HAUL" ls --state queued,running)" "no jobs"
 try "$HAUL" pause "$id1" 2>"$T/err"
 assert_eq "pause of a paused job exit" $RC 3
 ok "pause a running job; pausing it again is refused (exit 3)"
@@ -112,22 +113,55 @@ assert_eq "add --json max_speed" "$(json 'd["options"]["max_speed"]' <"$T/add.js
 ok "add --json prints the job with its options"
 
 # one bad URL among good ones: the good ones are added, the exit says it failed
-try "$HAUL" add "ftp://127.0.0.1/x" "$ORIGIN/data/three.bin?size=100" >"$T/out" 2>"$T/err"
+try "$HAUL" add --priority -100 "ftp://127.0.0.1/x" "$ORIGIN/data/three.bin?size=100" \
+    >"$T/out" 2>"$T/err"
 assert_eq "add with one bad URL exit" $RC 3
 assert_contains "bad URL message names it" "$T/err" "ftp://127.0.0.1/x"
 [ "$(wc -l <"$T/out")" -eq 1 ] || fail "the good URL was not added: $(cat "$T/out") $(cat "$T/err")"
 id3=$(cut -d' ' -f1 "$T/out")
+assert_eq "add --priority -100" "$("$HAUL" show --json "$id3" | json 'd["options"]["priority"]')" -100
 ok "add reports a refused URL and still adds the others"
 
 try "$HAUL" add "$ORIGIN/data/x" -H $'X-Evil: a\r\nX-More: b' 2>"$T/err"
 assert_eq "CR/LF header exit" $RC 2
-assert_contains "CR/LF header message" "$T/err" "-H"
+assert_contains "CR/LF header message" "$T/err" "-H takes one line"
 try "$HAUL" add 2>"$T/err"
 assert_eq "add without URL exit" $RC 2
-try "$HAUL" add "$ORIGIN/data/x" --priority 500 2>"$T/err"
-assert_eq "add --priority 500 exit" $RC 2
-assert_contains "priority message" "$T/err" "--priority"
+assert_contains "add without URL message" "$T/err" "which URL?"
+for p in 500 -101 x; do
+    try "$HAUL" add "$ORIGIN/data/x" --priority "$p" 2>"$T/err"
+    assert_eq "add --priority $p exit" $RC 2
+    assert_contains "priority message" "$T/err" "--priority takes a whole number from -100 to 100, not \"$p\""
+done
 ok "add refuses CR/LF in headers, a missing URL and a bad priority (exit 2)"
+
+# usage errors say what is wrong, exit 2, and send nothing to the daemon
+usage_error() { # usage_error MESSAGE ARGS...
+    local want=$1
+    shift
+    try "$HAUL" "$@" >"$T/out" 2>"$T/err"
+    assert_eq "haul $* exit" $RC 2
+    assert_contains "haul $* message" "$T/err" "$want"
+    [ ! -s "$T/out" ] || fail "haul $* printed: $(cat "$T/out")"
+}
+usage_error 'ls takes no operands (got "x")' ls x
+usage_error 'stats takes no operands (got "x")' stats x
+usage_error 'clean takes no operands (got "x")' clean x
+usage_error 'watch takes no operands (got "x")' watch x
+usage_error "which job? usage: haul logs ID" logs
+usage_error "one job at a time" show "$id1" "$id2"
+usage_error "which jobs? usage: haul rm ID..." rm
+usage_error "either job ids or --all, not both" pause --all "$id1"
+usage_error '--limit takes a whole number from 1 to 1000, not "0"' ls --limit 0
+usage_error 'not "bogus"' ls --state done,bogus
+usage_error "takes an http:// URL" ls --server ftp://127.0.0.1/
+usage_error "see 'haul ls --help'" ls --no-such-option
+assert_eq "nothing added by the usage errors" "$("$HAUL" ls --json | json 'd["total"]')" 3
+"$HAUL" ls --help >"$T/out" || fail "ls --help exited $?"
+assert_contains "ls --help usage" "$T/out" "usage: haul ls [--state S[,S]]"
+assert_contains "ls --help options" "$T/out" "--limit N"
+assert_contains "ls --help common options" "$T/out" "--server URL"
+ok "usage errors are explained (exit 2); --help shows the options"
 
 # a body over the daemon's 1 MiB limit: refused with a message that says so,
 # whether the 413 comes as the API's JSON error or as libevent's HTML page
@@ -170,8 +204,11 @@ assert_contains "show forced name" "$T/show" "named.bin"
 valid_json "$T/show.json"
 try "$HAUL" show zzzzzzzzzz 2>"$T/err"
 assert_eq "show of an unknown id exit" $RC 3
+assert_contains "show of an unknown id message" "$T/err" "no job zzzzzzzzzz"
 try "$HAUL" show 'no/such' 2>"$T/err"
 assert_eq "show of a malformed id exit" $RC 2
+assert_contains "show of a malformed id message" "$T/err" '"no/such" is not a job id'
+
 ok "show prints the job, its non-default options; unknown id exits 3"
 
 # --- resume; done: the files are right -------------------------------------
@@ -205,6 +242,9 @@ assert_contains "stats max active" "$T/stats" "of at most 2"
 "$HAUL" stats --json >"$T/stats.json" || fail "stats --json"
 valid_json "$T/stats.json"
 assert_eq "stats --json done" "$(json 'd["jobs"]["done"]' <"$T/stats.json")" 3
+[ "$(grep -c "^$id1 \|^$id2 \|^$id3 " <("$HAUL" ls --state done,failed))" -eq 3 ] \
+    || fail "ls --state done,failed: $("$HAUL" ls --state done,failed)"
+assert_eq "ls --state failed,canceled" "$("$HAUL" ls --state failed,canceled)" "no jobs"
 ok "stats counts the jobs per state"
 
 try "$HAUL" cancel "$id1" >"$T/out" 2>"$T/err"
@@ -229,13 +269,15 @@ assert_eq "cancel --all affected" "$(json 'd["affected"]' <"$T/out")" 1
 assert_eq "state after cancel --all" "$(state_of "$sid")" canceled
 "$HAUL" retry "$sid" >"$T/out" || fail "retry"
 assert_eq "retry output" "$(cat "$T/out")" "$sid: retried"
-"$HAUL" cancel "$sid" "$id1" >"$T/out" 2>"$T/err" && fail "cancel of a done job among others exited 0"
+try "$HAUL" cancel "$sid" "$id1" >"$T/out" 2>"$T/err"
+assert_eq "cancel of a done job among others exit" $RC 3
 assert_eq "cancel of several: the good one" "$(cat "$T/out")" "$sid: canceled"
 assert_contains "cancel of several: the bad one" "$T/err" "$id1"
 try "$HAUL" pause "$sid" --all 2>"$T/err"
 assert_eq "ids and --all exit" $RC 2
 try "$HAUL" pause 2>"$T/err"
 assert_eq "pause without ids exit" $RC 2
+assert_contains "pause without ids message" "$T/err" "which jobs? usage: haul pause ID... (or --all)"
 ok "pause/resume/cancel --all, retry, and one failure among several ids"
 
 # --- watch -----------------------------------------------------------------
@@ -268,27 +310,31 @@ ok "rm removes the job; --delete-file also the file"
 try "$HAUL" clean --older-than 5x 2>"$T/err"
 assert_eq "clean --older-than 5x exit" $RC 2
 assert_contains "clean bad duration message" "$T/err" "--older-than"
-try "$HAUL" clean --states queued 2>"$T/err"
-assert_eq "clean --states queued exit" $RC 2
+try "$HAUL" clean --states done,queued 2>"$T/err"
+assert_eq "clean --states done,queued exit" $RC 2
+assert_contains "clean --states message" "$T/err" 'not "queued"'
 "$HAUL" clean --older-than 1d >"$T/out" || fail "clean --older-than 1d"
 assert_eq "clean of nothing old enough" "$(cat "$T/out")" "removed 0 jobs"
-"$HAUL" clean --states done --json >"$T/out" || fail "clean --states done"
+"$HAUL" clean --states failed,done --json >"$T/out" || fail "clean --states failed,done"
 valid_json "$T/out"
-assert_eq "clean --states done removed" "$(json 'd["removed"]' <"$T/out")" 2
+assert_eq "clean --states failed,done removed" "$(json 'd["removed"]' <"$T/out")" 2
 "$HAUL" clean >"$T/out" || fail "clean"
 assert_eq "clean the rest" "$(cat "$T/out")" "removed 1 job"
 assert_eq "ls after clean" "$("$HAUL" ls)" "no jobs"
 ok "clean: bad durations are usage errors; removes by state and age"
 
 # --- token ----------------------------------------------------------------
-"$HAUL" watch >"$T/watch2.out" 2>"$T/watch2.err" &
+# the daemon stops once watch has its stream open (the snapshot comes after)
+"$HAUL" watch --json >"$T/watch2.out" 2>"$T/watch2.err" &
 WATCH_PID=$!
-sleep 0.5
+wait_for 10 grep -q '"event":"snapshot"' "$T/watch2.out" \
+    || fail "watch --json printed no snapshot: $(cat "$T/watch2.out" "$T/watch2.err")"
 stop_daemon
 try wait $WATCH_PID
 WATCH_PID=""
 assert_eq "watch exit when the daemon stops" $RC 6
-assert_contains "watch message when the daemon stops" "$T/watch2.err" "$HAUL_SERVER"
+assert_contains "watch message when the daemon stops" "$T/watch2.err" \
+    "the daemon at $HAUL_SERVER went away"
 ok "watch ends with a message when the daemon goes away (exit 6)"
 
 try "$HAUL" ls 2>"$T/err"
