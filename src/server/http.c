@@ -152,7 +152,6 @@ typedef struct route {
 #define GET (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD)
 static const route_t ROUTES[] = {
     {"/healthz", GET, stats_healthz, 1},
-    {"/", GET, web_serve, 1},
     {"/api/jobs", EVHTTP_REQ_POST, api_jobs_create, 0},
     {"/api/jobs", GET, api_jobs_list, 0},
     {"/api/jobs/bulk", EVHTTP_REQ_POST, api_jobs_bulk, 0},
@@ -267,8 +266,9 @@ static void dispatch(struct evhttp_request *req, void *arg)
                     path, names);
         return;
     }
-    reply_error(req, 404, "not_found", NULL, "no such path: %s (the API is under /api, see docs/api.md)",
-                path);
+    /* any other path may be one of the web UI's files (open: the page
+     * asks for the token itself) */
+    web_serve(srv, req, path);
 }
 
 /* ---- the server ----------------------------------------------------------- */

@@ -74,7 +74,8 @@ void files_serve(server_t *srv, struct evhttp_request *req, const char *id);
 void stats_serve(server_t *srv, struct evhttp_request *req, const char *id);
 void stats_metrics(server_t *srv, struct evhttp_request *req, const char *id);
 void stats_healthz(server_t *srv, struct evhttp_request *req, const char *id);
-void web_serve(server_t *srv, struct evhttp_request *req, const char *id);
+/* A file of the web UI at path ("/" is index.html), or 404; open (no token). */
+void web_serve(server_t *srv, struct evhttp_request *req, const char *path);
 
 /* The body of /api/stats (a new reference). */
 json_t *stats_json(server_t *srv);
