@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "core/id.h"
 #include "core/progress.h"
-#include "engine/direct.h"
+#include "engine/download.h"
 #include "util/fname.h"
 #include "util/fs.h"
 #include "util/units.h"
@@ -26,12 +26,15 @@
 
 enum {
     OPT_MAX_SPEED = 256, OPT_SHA256, OPT_PROXY, OPT_CONNECT_TIMEOUT,
-    OPT_STALL_TIMEOUT, OPT_RETRIES, OPT_SYNC, OPT_CACERT,
+    OPT_STALL_TIMEOUT, OPT_RETRIES, OPT_SYNC, OPT_CACERT, OPT_MODE, OPT_FORMAT,
 };
 
 static const cli_option_t GET_OPTIONS[] = {
     {'o', "output", "FILE", "save as FILE (replaces it when it exists)"},
     {'d', "dir", "DIR", "save into DIR under the server's name (default: .)"},
+    {OPT_MODE, "mode", "MODE", "auto (default: sniffs HLS), direct or hls"},
+    {OPT_FORMAT, "format", "FMT", "streams: best, worst, 720p, 800k; :mp4 remuxes (best:mp4)"},
+    {'N', "connections", "N", "streams: fragments in flight (4)"},
     {OPT_MAX_SPEED, "max-speed", "RATE", "limit the speed, bytes/s: 500K, 2M"},
     {OPT_SHA256, "sha256", "HEX", "verify the file's SHA-256; keep it only if it matches"},
     {'H', "header", "'K: V'", "send an extra request header (repeatable)"},
@@ -49,7 +52,7 @@ static const cli_option_t GET_OPTIONS[] = {
 
 typedef struct get_ctx {
     struct event_base *base;
-    direct_t *dl;
+    download_t *dl;
     int quiet, tty;
     int exit_code;
     double last_line;       /* when the last progress line was printed */
@@ -84,7 +87,7 @@ static void print_progress(get_ctx_t *g)
     if (g->quiet || !g->dl)
         return;
     direct_status_t st;
-    direct_status(g->dl, &st);
+    download_status(g->dl, &st);
     double now = mono_now();
     if (st.state != DIRECT_RUNNING || (!g->tty && now - g->last_line < 5.0))
         return;
@@ -162,7 +165,7 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
     case DIRECT_WAITING: {
         clear_bar(g);
         direct_status_t s;
-        direct_status(g->dl, &s);
+        download_status(g->dl, &s);
         fprintf(stderr, "haul: %s; trying again in %.0f s\n", err->message, s.retry_in_s);
         break;
     }
@@ -170,7 +173,7 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
         clear_bar(g);
         if (!g->quiet) {
             direct_status_t s;
-            direct_status(g->dl, &s);
+            download_status(g->dl, &s);
             double secs = mono_now() - g->started;
             int64_t now_bytes = s.bytes_done - g->start_bytes; /* this run's */
             char size[32], rate[32], fetched[32];
@@ -182,7 +185,7 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
                         fmt_bytes(now_bytes, fetched, sizeof fetched), secs, rate);
             else
                 fprintf(stderr, "haul: saved %s in %.1f s (%s/s)\n", size, secs, rate);
-            printf("%s\n", direct_result_path(g->dl));
+            printf("%s\n", download_result_path(g->dl));
         }
         g->exit_code = EXIT_OK;
         event_base_loopexit(g->base, NULL);
@@ -191,7 +194,7 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
         clear_bar(g);
         fprintf(stderr, "haul: %s\n", err->message);
         direct_status_t s;
-        direct_status(g->dl, &s);
+        download_status(g->dl, &s);
         if (s.bytes_done > 0) {
             char kept[32];
             fprintf(stderr, "haul: %s kept in %s; run the same command again to resume\n",
@@ -222,11 +225,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     get_ctx_t *g = arg;
     direct_status_t st;
-    direct_status(g->dl, &st);
+    download_status(g->dl, &st);
     if (st.state == DIRECT_FINALIZING) /* nearly there: let it finish */
         return;
-    direct_pause(g->dl);
-    direct_status(g->dl, &st);
+    download_pause(g->dl);
+    download_status(g->dl, &st);
     clear_bar(g);
     char done[32];
     fprintf(stderr,
@@ -268,6 +271,7 @@ int cmd_get(int argc, char **argv)
     char shortopts[3 * NOPTS + 1];
     cli_getopt_tables(GET_OPTIONS, NOPTS, longopts, shortopts);
 
+    download_opts_t dopts = {0};
     direct_opts_t o = {0};
     const char *output = NULL, *dir_arg = ".";
     const char *headers[MAX_HEADERS];
@@ -299,6 +303,16 @@ int cmd_get(int argc, char **argv)
             break;
         case OPT_SHA256: o.sha256 = optarg; break;
         case OPT_SYNC: o.sync = 1; break;
+        case OPT_MODE: dopts.mode = optarg; break;
+        case OPT_FORMAT: dopts.format = optarg; break;
+        case 'N':
+            if (parse_long(optarg, &l) != 0 || l < 1 || l > 32) {
+                fprintf(stderr, "haul get: --connections takes a number from 1 to 32, not \"%s\"\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            dopts.connections = (unsigned)l;
+            break;
         case 'H':
             if (nheaders == MAX_HEADERS || !strchr(optarg, ':') || optarg[0] == ':' ||
                 strpbrk(optarg, "\r\n")) {
@@ -345,6 +359,11 @@ int cmd_get(int argc, char **argv)
         fprintf(stderr, "haul get: %s\n", err.message);
         return EXIT_USAGE;
     }
+    if (download_check(dopts.mode, dopts.format, &err) != 0) {
+        fprintf(stderr, "haul get: --%s %s\n", strcmp(err.code, "bad_mode") == 0 ? "mode" : "format",
+                err.message);
+        return EXIT_USAGE;
+    }
 
     char *dir = NULL, *name = NULL;
     struct stat st;
@@ -389,8 +408,9 @@ int cmd_get(int argc, char **argv)
         fprintf(stderr, "haul get: cannot start the event loop or libcurl\n");
         goto out;
     }
-    direct_cbs_t cbs = {on_state, on_notice};
-    g.dl = direct_new(eng, g.base, &o, &cbs, &g, &err);
+    download_cbs_t cbs = {on_state, on_notice, NULL};
+    dopts.d = o;
+    g.dl = download_new(eng, g.base, &dopts, &cbs, &g, &err);
     if (!g.dl) {
         fprintf(stderr, "haul get: %s\n", err.message);
         rc = EXIT_USAGE;
@@ -407,13 +427,13 @@ int cmd_get(int argc, char **argv)
     }
     g.started = mono_now();
     g.last_line = g.started;
-    if (direct_start(g.dl, &err) != 0) {
+    if (download_start(g.dl, &err) != 0) {
         fprintf(stderr, "haul get: %s\n", err.message);
         rc = exit_code_for(&err);
         goto out;
     }
     direct_status_t first;
-    direct_status(g.dl, &first);
+    download_status(g.dl, &first);
     g.start_bytes = first.bytes_done;
     if (event_base_dispatch(g.base) < 0) {
         fprintf(stderr, "haul get: the event loop failed\n");
@@ -427,7 +447,7 @@ out:
         event_free(sigint);
     if (sigterm)
         event_free(sigterm);
-    direct_free(g.dl);
+    download_free(g.dl);
     engine_free(eng);
     if (g.base)
         event_base_free(g.base);

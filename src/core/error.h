@@ -27,6 +27,15 @@ void herr_clear(haul_error_t *err);
 int herr_set(haul_error_t *err, const char *code, bool transient,
              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Puts the printf-formatted text before err's message ("fragment 3 of
+ * 10: " + message), cutting the message's end when it gets too long. */
+void herr_prefix(haul_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Adds the printf-formatted text after err's message, as far as it fits. */
+void herr_append(haul_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* True when err holds an error. */
 bool herr_isset(const haul_error_t *err);
 

@@ -36,7 +36,7 @@ job_t *job_new(void)
     j->opt.mode = xstrdup("auto");
     j->opt.format = xstrdup("best");
     j->opt.sha256 = xstrdup("");
-    j->opt.connections = 1;
+    j->opt.connections = 4; /* fragments in flight for streams; a single resource uses one */
     return j;
 }
 

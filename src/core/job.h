@@ -41,7 +41,7 @@ typedef struct job_options {
     char *mode;         /* "auto", "direct", "hls", "ytdlp" */
     char *format;       /* yt-dlp format, "best" */
     int64_t max_speed;  /* bytes/s, 0 = unlimited */
-    int connections;    /* connections per job */
+    int connections;    /* streams: fragments in flight (1-16) */
     int priority;       /* higher runs first */
     char *sha256;       /* expected lowercase hex, "" = none */
     char **headers;     /* extra request headers "Name: value" */
@@ -86,7 +86,7 @@ typedef struct job_event {
     char *message;         /* "" when none */
 } job_event_t;
 
-/* A job with every string empty, bytes_total -1, connections 1, mode
+/* A job with every string empty, bytes_total -1, connections 4, mode
  * "auto", format "best". The caller owns it (job_free). Aborts when out of
  * memory. */
 job_t *job_new(void);

@@ -13,9 +13,8 @@
  * it is simply fetched again.
  *
  * The end of a download (fsync, SHA-256 over the whole file, rename into
- * place) can take seconds on large files, so it runs on a helper thread
- * that owns the part file until it reports back through a pipe watched by
- * the loop. */
+ * place) is finalize.c's, on a helper thread that owns the part file until
+ * it reports back. */
 #include "engine/direct.h"
 
 #include <errno.h>
@@ -23,17 +22,17 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/progress.h"
 #include "engine/classify.h"
+#include "engine/finalize.h"
 #include "engine/resume.h"
 #include "util/disposition.h"
 #include "util/fname.h"
@@ -47,26 +46,6 @@
 #define DEFAULT_ATTEMPTS 5
 #define MAX_REFETCH 3
 #define META_MAX (64 * 1024)
-
-/* What the finishing thread needs and what it finds out. Owned by the
- * direct_t; the loop does not touch it while the thread runs. */
-typedef struct finalize {
-    pthread_t thread;
-    int pipe_rd, pipe_wr;
-    struct event *ev;
-    int fd;                      /* part file, closed by the thread */
-    char part_path[PATH_MAX];
-    char work_dir[PATH_MAX];
-    char dir[PATH_MAX];
-    char name[FNAME_MAX + 1];
-    int overwrite, sync;
-    int64_t expect_size;         /* -1: unknown */
-    char sha256[65];             /* "" : none */
-    char record_path[PATH_MAX];  /* finished.json: where the file went */
-    int keep_work_dir;           /* the owner releases it (direct_release) */
-    char result[PATH_MAX];       /* out: final path */
-    haul_error_t err;            /* out */
-} finalize_t;
 
 struct direct {
     engine_t *eng;
@@ -83,11 +62,11 @@ struct direct {
     unsigned max_attempts;
     int owner_retries;
     int keep_until_released;
+    int sniff;
     int overwrite, sync;
 
     char part_path[PATH_MAX];
     char meta_path[PATH_MAX];
-    char record_path[PATH_MAX]; /* finished.json */
 
     direct_state_t state;
     transfer_t *xfer;
@@ -291,6 +270,19 @@ static void start_attempt(direct_t *d);
 
 /* Picks the file's name from what the server said (a forced name wins,
  * then Content-Disposition, then the URL), unless one is already known. */
+int content_type_is_playlist(const char *ct)
+{
+    static const char *const types[] = {"application/vnd.apple.mpegurl",
+                                        "application/x-mpegurl", "audio/mpegurl",
+                                        "audio/x-mpegurl"};
+    for (size_t i = 0; ct && i < sizeof types / sizeof types[0]; i++) {
+        size_t n = strlen(types[i]);
+        if (strncasecmp(ct, types[i], n) == 0 && (!ct[n] || ct[n] == ';' || ct[n] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
 static void choose_name(direct_t *d, const transfer_response_t *r)
 {
     char raw[4096], safe[FNAME_MAX + 1];
@@ -326,6 +318,12 @@ static void choose_name(direct_t *d, const transfer_response_t *r)
 static int on_response(void *ud, const transfer_response_t *r)
 {
     direct_t *d = ud;
+    if (d->sniff && d->file_len == 0 && d->buf_len == 0 && r->status >= 200 &&
+        r->status < 300 && content_type_is_playlist(r->content_type)) {
+        herr_set(&d->local_err, DIRECT_IS_PLAYLIST, false,
+                 "%s is an HLS playlist (%s)", d->url, r->content_type);
+        return -1;
+    }
     resume_answer_t ans = {.status = r->status, .range_first = -1, .range_total = -1};
     if (r->content_range)
         parse_content_range(r->content_range, &ans.range_first, &ans.range_total);
@@ -407,25 +405,11 @@ static int on_data(void *ud, const char *data, size_t len)
 
 static void start_finalize(direct_t *d);
 
-/* Removes the work folder, and the shared temp folder above it when that
- * is left empty. */
-static void remove_work_dir(const char *work_dir)
-{
-    fs_remove_flat_dir(work_dir);
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", work_dir);
-    char *slash = strrchr(parent, '/');
-    if (slash && slash != parent) {
-        *slash = '\0';
-        rmdir(parent); /* fails, as it should, while other downloads use it */
-    }
-}
-
 static void fail(direct_t *d, const haul_error_t *err)
 {
     d->err = *err;
     if (d->file_len == 0 && d->buf_len == 0)
-        remove_work_dir(d->work_dir); /* nothing worth keeping */
+        finalize_remove_work_dir(d->work_dir); /* nothing worth keeping */
     close_part(d);
     free(d->buf);
     d->buf = NULL;
@@ -577,177 +561,13 @@ static void start_attempt(direct_t *d)
 
 /* ---- finishing: verify and rename, on a helper thread ------------------ */
 
-/* SHA-256 of the open file, as lowercase hex. Returns 0 or -1/errno. */
-static int hash_file(int fd, char hex[65])
+static void on_finalized(void *arg)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-        EVP_MD_CTX_free(ctx);
-        errno = ENOMEM;
-        return -1;
-    }
-    enum { CHUNK = 1 << 20 };
-    char *buf = malloc(CHUNK);
-    int rc = buf ? 0 : -1;
-    off_t off = 0;
-    while (rc == 0) {
-        ssize_t n = pread(fd, buf, CHUNK, off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            rc = -1;
-        if (n <= 0)
-            break;
-        if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
-            rc = -1;
-        off += n;
-    }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (rc == 0 && !EVP_DigestFinal_ex(ctx, md, &mdlen))
-        rc = -1;
-    for (unsigned i = 0; rc == 0 && i < mdlen && i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    free(buf);
-    EVP_MD_CTX_free(ctx);
-    return rc;
-}
-
-/* Writes finished.json before a rename: the path the file is about to get,
- * and the part file's identity (a rename keeps the inode). After a crash
- * between the rename and the owner's record of it, direct_start finds the
- * file there and reports it done instead of downloading it again. */
-static int note_target(const finalize_t *f, const struct stat *st, const char *path)
-{
-    json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "path", path, "dev", (json_int_t)st->st_dev,
-                          "ino", (json_int_t)st->st_ino, "size", (json_int_t)st->st_size);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    int rc = text ? fs_write_atomic(f->record_path, text, strlen(text)) : -1;
-    free(text);
-    return rc;
-}
-
-/* Moves src to dir/name without replacing anything: "name (1).ext" and so
- * on when taken, noting each target first (note_target). Writes the final
- * path into out. Returns 0 or -1/errno. */
-static int rename_unique(const finalize_t *f, const struct stat *st, const char *src,
-                         const char *dir, const char *name, char *out, size_t outsz)
-{
-    char cand[FNAME_MAX + 1];
-    for (unsigned n = 0; n < 10000; n++) {
-        if (n == 0)
-            snprintf(cand, sizeof cand, "%s", name);
-        else if (fname_numbered(name, n, cand, sizeof cand) != 0)
-            break;
-        if (snprintf(out, outsz, "%s/%s", dir, cand) >= (int)outsz) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        if (note_target(f, st, out) != 0)
-            return -1;
-        if (renameat2(AT_FDCWD, src, AT_FDCWD, out, RENAME_NOREPLACE) == 0)
-            return 0;
-        if (errno == EEXIST)
-            continue;
-        if (errno != EINVAL && errno != ENOSYS)
-            return -1;
-        /* no RENAME_NOREPLACE here: link() fails atomically on a clash too */
-        if (link(src, out) == 0)
-            return unlink(src) == 0 || errno == ENOENT ? 0 : -1;
-        if (errno != EEXIST)
-            return -1;
-    }
-    errno = EEXIST;
-    return -1;
-}
-
-static void *finalize_thread(void *arg)
-{
-    finalize_t *f = arg;
-    char hex[65];
-    struct stat st;
-    if (f->sync && fsync(f->fd) != 0) {
-        herr_set(&f->err, "io_error", false, "saving %s to disk failed: %s",
-                 f->part_path, strerror(errno));
-    } else if (fstat(f->fd, &st) != 0) {
-        herr_set(&f->err, "io_error", false, "cannot read %s: %s", f->part_path,
-                 strerror(errno));
-    } else if (f->expect_size >= 0 && st.st_size != f->expect_size) {
-        herr_set(&f->err, "size_mismatch", true,
-                 "the download has %lld bytes but the server announced %lld",
-                 (long long)st.st_size, (long long)f->expect_size);
-    } else if (f->sha256[0] && hash_file(f->fd, hex) != 0) {
-        herr_set(&f->err, "io_error", false, "cannot read %s to check it: %s",
-                 f->part_path, strerror(errno));
-    } else if (f->sha256[0] && strcasecmp(hex, f->sha256) != 0) {
-        herr_set(&f->err, "checksum_mismatch", false,
-                 "the downloaded file's SHA-256 is %s, not the expected %s: the "
-                 "file was discarded; check the checksum or the URL",
-                 hex, f->sha256);
-    }
-    close(f->fd);
-    f->fd = -1;
-    if (!herr_isset(&f->err)) {
-        int rc;
-        if (f->overwrite) {
-            rc = -1;
-            errno = ENAMETOOLONG;
-            if (snprintf(f->result, sizeof f->result, "%s/%s", f->dir, f->name) <
-                    (int)sizeof f->result &&
-                (rc = note_target(f, &st, f->result)) == 0)
-                rc = rename(f->part_path, f->result);
-        } else {
-            rc = rename_unique(f, &st, f->part_path, f->dir, f->name, f->result,
-                               sizeof f->result);
-        }
-        if (rc != 0) {
-            herr_set(&f->err, errno == ENOSPC ? "disk_full" : "io_error", false,
-                     "cannot move the finished file into %s: %s", f->dir,
-                     strerror(errno));
-        } else if (f->sync) {
-            int dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                fsync(dfd);
-                close(dfd);
-            }
-        }
-    }
-    if (herr_isset(&f->err))
-        unlink(f->record_path); /* nothing was moved */
-    if ((!herr_isset(&f->err) && !f->keep_work_dir) ||
-        (herr_isset(&f->err) && strcmp(f->err.code, "checksum_mismatch") == 0)) {
-        /* done, or the bytes are wrong: nothing here is worth keeping */
-        remove_work_dir(f->work_dir);
-    }
-    char byte = 1;
-    while (write(f->pipe_wr, &byte, 1) < 0 && errno == EINTR)
-        ;
-    return NULL;
-}
-
-/* Joins the finishing thread and frees its record. Returns its verdict. */
-static void finalize_reap(direct_t *d, haul_error_t *err, char **result)
-{
-    finalize_t *f = d->fin;
-    pthread_join(f->thread, NULL);
-    event_free(f->ev);
-    close(f->pipe_rd);
-    close(f->pipe_wr);
-    *err = f->err;
-    *result = herr_isset(&f->err) ? NULL : strdup(f->result);
-    free(f);
-    d->fin = NULL;
-}
-
-static void on_finalized(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
     direct_t *d = arg;
     haul_error_t err;
     char *result = NULL;
-    finalize_reap(d, &err, &result);
+    finalize_reap(d->fin, &err, &result);
+    d->fin = NULL;
     if (d->cancel_when_finished) { /* canceled meanwhile: undo the finish */
         d->cancel_when_finished = 0;
         if (result)
@@ -770,47 +590,29 @@ static void on_finalized(evutil_socket_t fd, short what, void *arg)
     notify_state(d, DIRECT_DONE, NULL);
 }
 
+/* All bytes are here: verify and rename on finalize's helper thread, which
+ * owns the part file until it reports back. */
 static void start_finalize(direct_t *d)
 {
+    finalize_opts_t o = {
+        .fd = d->fd,
+        .part_path = d->part_path,
+        .work_dir = d->work_dir,
+        .dir = d->dir,
+        .name = d->name,
+        .overwrite = d->overwrite && d->filename,
+        .sync = d->sync,
+        .keep_work_dir = d->keep_until_released,
+        .expect_size = d->total,
+        .sha256 = d->sha256,
+    };
     haul_error_t err;
-    finalize_t *f = calloc(1, sizeof *f);
-    int fds[2];
-    if (!f || pipe2(fds, O_CLOEXEC) != 0) {
-        free(f);
-        herr_set(&err, "out_of_resources", true, "cannot finish %s: %s", d->url,
-                 strerror(errno));
+    d->fin = finalize_start(d->base, &o, on_finalized, d, &err);
+    if (!d->fin) {
         fail(d, &err);
         return;
     }
-    f->pipe_rd = fds[0];
-    f->pipe_wr = fds[1];
-    f->fd = d->fd;
     d->fd = -1; /* the thread owns it now */
-    snprintf(f->part_path, sizeof f->part_path, "%s", d->part_path);
-    snprintf(f->work_dir, sizeof f->work_dir, "%s", d->work_dir);
-    snprintf(f->record_path, sizeof f->record_path, "%s", d->record_path);
-    f->keep_work_dir = d->keep_until_released;
-    snprintf(f->dir, sizeof f->dir, "%s", d->dir);
-    snprintf(f->name, sizeof f->name, "%s", d->name ? d->name : "download");
-    f->overwrite = d->overwrite && d->filename;
-    f->sync = d->sync;
-    f->expect_size = d->total;
-    snprintf(f->sha256, sizeof f->sha256, "%s", d->sha256 ? d->sha256 : "");
-    herr_clear(&f->err);
-    f->ev = event_new(d->base, f->pipe_rd, EV_READ, on_finalized, d);
-    if (!f->ev || event_add(f->ev, NULL) != 0 ||
-        pthread_create(&f->thread, NULL, finalize_thread, f) != 0) {
-        if (f->ev)
-            event_free(f->ev);
-        d->fd = f->fd;
-        close(fds[0]);
-        close(fds[1]);
-        free(f);
-        herr_set(&err, "out_of_resources", true, "cannot start finishing %s", d->url);
-        fail(d, &err);
-        return;
-    }
-    d->fin = f;
     notify_state(d, DIRECT_FINALIZING, NULL);
 }
 
@@ -861,6 +663,7 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     d->stall_timeout_s = o->stall_timeout_s;
     d->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_ATTEMPTS;
     d->owner_retries = o->owner_retries;
+    d->sniff = o->sniff;
     d->keep_until_released = o->keep_until_released;
     d->overwrite = o->overwrite;
     d->sync = o->sync;
@@ -878,8 +681,6 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     ok = ok && d->retry_timer;
     ok = ok && snprintf(d->part_path, sizeof d->part_path, "%s/" PART_NAME,
                         o->work_dir) < (int)sizeof d->part_path;
-    ok = ok && snprintf(d->record_path, sizeof d->record_path, "%s/finished.json",
-                        o->work_dir) < (int)sizeof d->record_path;
     ok = ok && snprintf(d->meta_path, sizeof d->meta_path, "%s/meta.json",
                         o->work_dir) < (int)sizeof d->meta_path;
     if (!ok) {
@@ -892,36 +693,6 @@ direct_t *direct_new(engine_t *eng, struct event_base *base,
     herr_clear(&d->err);
     d->state = DIRECT_IDLE;
     return d;
-}
-
-/* A previous run moved the file into place and stopped before its owner
- * recorded it (a crash): finished.json names the file, and it is still
- * that file (same inode and size) with no part file left. Returns 1 when
- * so (result_path set), else 0 (a stale record is removed). */
-static int finished_before(direct_t *d)
-{
-    struct stat st;
-    if (stat(d->part_path, &st) == 0)
-        return 0; /* a part file: the rename never happened */
-    char *text = fs_read_small(d->record_path, META_MAX);
-    if (!text)
-        return 0;
-    json_error_t jerr;
-    json_t *o = json_loads(text, 0, &jerr);
-    free(text);
-    const char *path = json_string_value(json_object_get(o, "path"));
-    int same = path && stat(path, &st) == 0 &&
-               (json_int_t)st.st_dev == json_integer_value(json_object_get(o, "dev")) &&
-               (json_int_t)st.st_ino == json_integer_value(json_object_get(o, "ino")) &&
-               (json_int_t)st.st_size == json_integer_value(json_object_get(o, "size"));
-    if (same) {
-        set_str(&d->result_path, path);
-        d->file_len = d->total = st.st_size;
-    } else {
-        unlink(d->record_path);
-    }
-    json_decref(o);
-    return same;
 }
 
 int direct_start(direct_t *d, haul_error_t *err)
@@ -938,7 +709,12 @@ int direct_start(direct_t *d, haul_error_t *err)
                         direct_state_name(d->state));
     }
     evtimer_del(d->retry_timer);
-    if (finished_before(d)) {
+    char *found = NULL;
+    int64_t found_size = 0;
+    if (finalize_found(d->work_dir, d->part_path, &found, &found_size)) {
+        free(d->result_path);
+        d->result_path = found;
+        d->file_len = d->total = found_size;
         notice(d, "the file was already moved into place before a restart");
         notify_state(d, DIRECT_DONE, NULL);
         return 0;
@@ -1018,6 +794,7 @@ void direct_status(direct_t *d, direct_status_t *st)
     if (d->state == DIRECT_RUNNING)
         meter_sample(&d->meter, mono_now(), done);
     st->state = d->state;
+    st->frags_done = st->frags_total = 0;
     st->bytes_done = done;
     st->bytes_total = d->total;
     st->speed_bps = d->state == DIRECT_RUNNING ? meter_speed(&d->meter) : 0;
@@ -1036,7 +813,7 @@ const char *direct_result_path(const direct_t *d)
 void direct_release(direct_t *d)
 {
     if (d->state == DIRECT_DONE)
-        remove_work_dir(d->work_dir);
+        finalize_remove_work_dir(d->work_dir);
 }
 
 int64_t direct_kept_bytes(const char *work_dir)
@@ -1065,7 +842,8 @@ void direct_free(direct_t *d)
     if (d->fin) { /* teardown may wait for the thread */
         haul_error_t e;
         char *result = NULL;
-        finalize_reap(d, &e, &result);
+        finalize_reap(d->fin, &e, &result);
+        d->fin = NULL;
         if (d->cancel_when_finished && result)
             unlink(result);
         free(result);

@@ -62,7 +62,18 @@ typedef struct direct_opts {
                                    err->transient set: the owner decides
                                    when to try again (the daemon's queue) */
     int sync;                   /* fsync file and folder before done */
+    int sniff;                  /* mode auto: a response that says it is
+                                   an HLS playlist (Content-Type) ends the
+                                   download before a byte is written, as
+                                   FAILED with code DIRECT_IS_PLAYLIST */
 } direct_opts_t;
+
+/* The error code of a sniffed playlist (direct_opts_t.sniff). */
+#define DIRECT_IS_PLAYLIST "is_playlist"
+
+/* True for the Content-Types of HLS playlists (application/vnd.apple.mpegurl,
+ * application/x-mpegurl, audio/mpegurl, audio/x-mpegurl). */
+int content_type_is_playlist(const char *content_type);
 
 typedef struct direct_cbs {
     /* The state changed (RUNNING, WAITING, DONE, FAILED). err is set for
@@ -81,6 +92,8 @@ typedef struct direct_status {
     int64_t eta_s;              /* -1 when unknown */
     unsigned attempt;           /* of the current streak of failures */
     double retry_in_s;          /* WAITING: seconds until the next try */
+    size_t frags_done;          /* streams (media.h): fragments finished */
+    size_t frags_total;         /* of this many; 0 for a single resource */
 } direct_status_t;
 
 /* A new download; opts is copied. Creates nothing on disk yet. Returns

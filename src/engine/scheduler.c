@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "engine/classify.h"
-#include "engine/direct.h"
+#include "engine/download.h"
 #include "util/fname.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -28,7 +28,7 @@
 typedef struct run {
     job_t *job;
     struct run *hnext;         /* id hash chain */
-    direct_t *dl;              /* while running */
+    download_t *dl;            /* while running */
     sched_t *s;
     unsigned streak;           /* failed runs in a row without progress */
     int64_t run_start_bytes;   /* bytes_done when this run began */
@@ -65,7 +65,7 @@ struct sched {
     struct event *kick_ev;     /* start what can start, outside callbacks */
     struct event *tick_ev;
     unsigned ticks;
-    direct_t *grave[MAX_GRAVE]; /* ended transfers waiting to be freed */
+    download_t *grave[MAX_GRAVE]; /* ended transfers waiting to be freed */
     size_t ngrave;
     struct event *reap_ev;
 };
@@ -193,7 +193,7 @@ static int dest_dir_of(const sched_t *s, const job_t *j, char *out, size_t n)
 static int64_t part_bytes(const sched_t *s, const job_t *j)
 {
     char wd[4096];
-    return work_dir_of(s, j, wd, sizeof wd) == 0 ? direct_kept_bytes(wd) : 0;
+    return work_dir_of(s, j, wd, sizeof wd) == 0 ? download_kept_bytes(wd) : 0;
 }
 
 /* ---- state changes ----------------------------------------------------- */
@@ -265,10 +265,10 @@ static void kick(sched_t *s)
 
 /* ---- running a job ----------------------------------------------------- */
 
-static void bury(sched_t *s, direct_t *d)
+static void bury(sched_t *s, download_t *d)
 {
     if (s->ngrave == MAX_GRAVE) { /* never expected: free the oldest now */
-        direct_free(s->grave[0]);
+        download_free(s->grave[0]);
         memmove(&s->grave[0], &s->grave[1], (MAX_GRAVE - 1) * sizeof *s->grave);
         s->ngrave--;
     }
@@ -283,10 +283,10 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
     sched_t *s = arg;
     size_t keep = 0;
     for (size_t i = 0; i < s->ngrave; i++) {
-        if (direct_busy(s->grave[i]))
+        if (download_busy(s->grave[i]))
             s->grave[keep++] = s->grave[i]; /* the tick tries again */
         else
-            direct_free(s->grave[i]);
+            download_free(s->grave[i]);
     }
     s->ngrave = keep;
 }
@@ -305,7 +305,7 @@ static void take_status(run_t *r)
     if (!r->dl)
         return;
     direct_status_t st;
-    direct_status(r->dl, &st);
+    download_status(r->dl, &st);
     job_t *j = r->job;
     if (st.bytes_done > j->bytes_done)
         r->s->bytes_downloaded += st.bytes_done - j->bytes_done;
@@ -354,7 +354,7 @@ static void run_done(run_t *r)
     sched_t *s = r->s;
     job_t *j = r->job;
     take_status(r);
-    const char *path = direct_result_path(r->dl);
+    const char *path = download_result_path(r->dl);
     size_t dl = strlen(s->dir);
     if (path && strncmp(path, s->dir, dl) == 0 && path[dl] == '/')
         job_set_str(&j->filename, path + dl + 1);
@@ -365,7 +365,7 @@ static void run_done(run_t *r)
     job_set_error(j, NULL);
     r->streak = 0;
     if (transition(s, j, JOB_FINISH, NULL, NULL) == 0)
-        direct_release(r->dl); /* recorded: the work folder can go */
+        download_release(r->dl); /* recorded: the work folder can go */
     detach(r);
     kick(s);
 }
@@ -387,6 +387,22 @@ static void on_direct_notice(void *ud, const char *message)
     note(r->s, r->job, "notice", message);
 }
 
+/* What the download turned out to be: kept in the job (saved with the next
+ * progress or state change). */
+static void on_source(void *ud, const char *source, const char *title)
+{
+    run_t *r = ud;
+    job_t *j = r->job;
+    if (strcmp(j->source, source) != 0) {
+        snprintf(j->source, sizeof j->source, "%s", source);
+        job_changed(j);
+    }
+    if (title && (!j->title || !j->title[0])) {
+        job_set_str(&j->title, title);
+        job_changed(j);
+    }
+}
+
 /* Starts a queued job: running, committed, then the transfer. */
 static void start_job(sched_t *s, job_t *j)
 {
@@ -402,7 +418,7 @@ static void start_job(sched_t *s, job_t *j)
         return;
     }
     snprintf(ua, sizeof ua, "haul/%s", HAUL_VERSION);
-    direct_opts_t o = {
+    download_opts_t o = {.d = {
         .url = j->url,
         .dir = dest,
         .work_dir = wd,
@@ -416,20 +432,23 @@ static void start_job(sched_t *s, job_t *j)
         .stall_timeout_s = 60,
         .owner_retries = 1,
         .keep_until_released = 1,
+        },
+        /* a stream stays a stream: its fragments are in the work folder */
+        .mode = strcmp(j->source, "hls") == 0 ? "hls" : j->opt.mode,
+        .format = j->opt.format,
+        .connections = (unsigned)j->opt.connections,
     };
-    direct_cbs_t cbs = {on_direct_state, on_direct_notice};
-    if (!j->source[0])
-        snprintf(j->source, sizeof j->source, "direct");
+    download_cbs_t cbs = {on_direct_state, on_direct_notice, on_source};
     j->attempts++;
     r->run_start_bytes = j->bytes_done;
     if (transition(s, j, JOB_START, NULL, &err) != 0 && j->state != JOB_RUNNING)
         return;
-    r->dl = direct_new(s->eng, s->base, &o, &cbs, r, &err);
+    r->dl = download_new(s->eng, s->base, &o, &cbs, r, &err);
     if (!r->dl) {
         run_failed(r, &err);
         return;
     }
-    if (direct_start(r->dl, &err) != 0 && r->dl) /* not yet handled by a callback */
+    if (download_start(r->dl, &err) != 0 && r->dl) /* not yet handled by a callback */
         run_failed(r, &err);
 }
 
@@ -685,12 +704,12 @@ void sched_free(sched_t *s)
     for (size_t i = 0; i < s->njobs; i++) {
         run_t *r = s->jobs[i]->run;
         if (r->dl)
-            direct_free(r->dl);
+            download_free(r->dl);
         free(r);
         job_free(s->jobs[i]);
     }
     for (size_t i = 0; i < s->ngrave; i++)
-        direct_free(s->grave[i]);
+        download_free(s->grave[i]);
     if (s->kick_ev)
         event_free(s->kick_ev);
     if (s->reap_ev)
@@ -756,7 +775,7 @@ static void stop_transfer(run_t *r)
 {
     if (!r->dl)
         return;
-    direct_pause(r->dl); /* flushes: the status now counts what is on disk */
+    download_pause(r->dl); /* flushes: the status now counts what is on disk */
     take_status(r);
     detach(r);
 }
@@ -765,7 +784,7 @@ static void stop_transfer(run_t *r)
 static void discard_transfer(run_t *r)
 {
     if (r->dl) {
-        direct_cancel(r->dl); /* also handles a file being finished */
+        download_cancel(r->dl); /* also handles a file being finished */
         detach(r);
     } else {
         char wd[4096];
@@ -780,7 +799,7 @@ static int finishing(const run_t *r)
     if (!r->dl)
         return 0;
     direct_status_t st;
-    direct_status(r->dl, &st);
+    download_status(r->dl, &st);
     return st.state == DIRECT_FINALIZING;
 }
 

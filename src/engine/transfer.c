@@ -354,8 +354,12 @@ transfer_t *transfer_start(engine_t *eng, const transfer_opts_t *opts,
         SETOPT(e, CURLOPT_PROXY, opts->proxy, rc);
     if (opts->ca_file)
         SETOPT(e, CURLOPT_CAINFO, opts->ca_file, rc);
-    char range[32];
-    if (opts->range_from > 0) {
+    char range[48];
+    if (opts->range_length > 0) {
+        snprintf(range, sizeof range, "%lld-%lld", (long long)opts->range_from,
+                 (long long)(opts->range_from + opts->range_length - 1));
+        SETOPT(e, CURLOPT_RANGE, range, rc);
+    } else if (opts->range_from > 0) {
         snprintf(range, sizeof range, "%lld-", (long long)opts->range_from);
         SETOPT(e, CURLOPT_RANGE, range, rc);
     }

@@ -40,6 +40,8 @@ typedef struct transfer_response {
 typedef struct transfer_opts {
     const char *url;
     int64_t range_from;            /* > 0: ask for bytes range_from- */
+    int64_t range_length;          /* > 0: ask for exactly the bytes
+                                      [range_from, range_from+range_length) */
     const char *if_range;          /* validator for If-Range, or NULL */
     const char *const *headers;    /* extra "Name: value" lines */
     size_t nheaders;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/download.h"
 #include "util/fname.h"
 #include "util/url.h"
 
@@ -186,6 +187,8 @@ static int get_headers(json_t *v, job_options_t *o, const char **field, haul_err
     return 0;
 }
 
+#define MAX_CONNECTIONS 16
+
 static const char *const KNOWN =
     "url, dir, filename, mode, format, max_speed, connections, priority, sha256, headers";
 
@@ -231,21 +234,27 @@ job_t *job_from_request(json_t *body, const char **field, haul_error_t *err)
         } else if (strcmp(key, "mode") == 0) {
             if (get_text(v, "mode", MAX_TEXT, &s, field, err) != 0)
                 goto fail;
-            if (strcmp(s, "auto") != 0 && strcmp(s, "direct") != 0) {
-                bad(err, field, "mode", "must be \"auto\" or \"direct\" (got \"%s\")", s);
+            haul_error_t e;
+            if (download_check(s, NULL, &e) != 0) {
+                bad(err, field, "mode", "%s", e.message);
                 goto fail;
             }
             job_set_str(&j->opt.mode, s);
         } else if (strcmp(key, "format") == 0) {
+            haul_error_t e;
             if (get_text(v, "format", 200, &s, field, err) != 0)
                 goto fail;
+            if (download_check(NULL, s, &e) != 0) {
+                bad(err, field, "format", "%s", e.message);
+                goto fail;
+            }
             job_set_str(&j->opt.format, s[0] ? s : "best");
         } else if (strcmp(key, "max_speed") == 0) {
             if (get_int(v, "max_speed", 0, INT64_MAX / 2, &n, field, err) != 0)
                 goto fail;
             j->opt.max_speed = n;
         } else if (strcmp(key, "connections") == 0) {
-            if (get_int(v, "connections", 1, 1, &n, field, err) != 0)
+            if (get_int(v, "connections", 1, MAX_CONNECTIONS, &n, field, err) != 0)
                 goto fail;
             j->opt.connections = (int)n;
         } else if (strcmp(key, "priority") == 0) {

@@ -128,7 +128,10 @@ static void create_request_refused(void **st)
         {"{\"url\": \"http://h/x\", \"priority\": 101}", "priority"},
         {"{\"url\": \"http://h/x\", \"max_speed\": -1}", "max_speed"},
         {"{\"url\": \"http://h/x\", \"max_speed\": 1.5}", "max_speed"},
-        {"{\"url\": \"http://h/x\", \"connections\": 4}", "connections"},
+        {"{\"url\": \"http://h/x\", \"connections\": 17}", "connections"},
+        {"{\"url\": \"http://h/x\", \"connections\": 0}", "connections"},
+        {"{\"url\": \"http://h/x\", \"format\": \"bogus\"}", "format"},
+        {"{\"url\": \"http://h/x\", \"format\": \"best:avi\"}", "format"},
         {"{\"url\": \"http://h/x\", \"colour\": \"red\"}", "colour"},
         {"{\"url\": \"http://h/x\", \"dir\": \"../x\"}", "dir"},
         {"{\"url\": \"http://h/x\", \"dir\": \"/etc\"}", "dir"},
@@ -170,11 +173,35 @@ static void too_long_says_its_limit(void **st)
     assert_null(request(body, &field, &err));
     assert_string_equal(field, "format");
     assert_non_null(strstr(err.message, "at most 200 bytes"));
-    fmt[200] = '\0'; /* at the cap: fine */
+    fmt[200] = '\0'; /* at the cap: judged by what it says, not its length */
     snprintf(body, sizeof body, "{\"url\": \"http://h/x\", \"format\": \"%s\"}", fmt);
-    job_t *j = request(body, &field, &err);
-    assert_non_null(j);
-    job_free(j);
+    assert_null(request(body, &field, &err));
+    assert_string_equal(field, "format");
+    assert_null(strstr(err.message, "at most 200 bytes"));
+    assert_non_null(strstr(err.message, "720p"));
+}
+
+/* Streams: modes, formats and connections a stream download takes. */
+static void stream_options_accepted(void **st)
+{
+    (void)st;
+    static const char *const OK[] = {
+        "{\"url\": \"http://h/x\", \"mode\": \"hls\", \"connections\": 16}",
+        "{\"url\": \"http://h/x\", \"format\": \"720p:mp4\"}",
+        "{\"url\": \"http://h/x\", \"format\": \"worst\"}",
+        "{\"url\": \"http://h/x\", \"format\": \"800k\"}",
+        "{\"url\": \"http://h/x\", \"format\": \"mkv\"}",
+        "{\"url\": \"http://h/x\", \"mode\": \"direct\", \"connections\": 1}",
+    };
+    for (size_t i = 0; i < sizeof OK / sizeof OK[0]; i++) {
+        const char *field = NULL;
+        haul_error_t err;
+        herr_clear(&err);
+        job_t *j = request(OK[i], &field, &err);
+        if (!j)
+            fail_msg("refused %s: %s", OK[i], err.message);
+        job_free(j);
+    }
 }
 
 static void times_are_iso_utc(void **st)
@@ -195,6 +222,7 @@ int main(void)
         cmocka_unit_test(create_request_accepted),
         cmocka_unit_test(create_request_refused),
         cmocka_unit_test(too_long_says_its_limit),
+        cmocka_unit_test(stream_options_accepted),
         cmocka_unit_test(times_are_iso_utc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

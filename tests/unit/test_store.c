@@ -697,7 +697,7 @@ static void malformed_options_name_the_job(void **state)
     assert_int_equal(load_all(s, &l), 1);
     assert_int_equal(l.j[0]->opt.priority, 3);
     assert_string_equal(l.j[0]->opt.mode, "auto");
-    assert_int_equal(l.j[0]->opt.connections, 1);
+    assert_int_equal(l.j[0]->opt.connections, 4);
     jobs_free(&l);
     store_close(s);
 }

@@ -1,0 +1,902 @@
+/* fragments.c: an ordered fragment list to one file. See fragments.h.
+ *
+ * DESIGN
+ * Each fragment has a state (todo, in flight, waiting to retry, finished
+ * on disk, joined). A slot is one fragment in flight: its transfer, its
+ * file and its cipher. fill() hands free slots the lowest fragments that
+ * are due, so the output grows from the front and the files waiting to be
+ * joined stay few. join() appends finished fragments to the output while
+ * the next one in order is there, then records the new length.
+ * Everything runs on the loop; files are written with plain write(), and
+ * joining is copy_file_range() (page cache to page cache, no copy through
+ * user space). */
+#include "engine/fragments.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/progress.h"
+#include "engine/classify.h"
+#include "util/fs.h"
+
+#define DEFAULT_CONNECTIONS 4
+#define MAX_CONNECTIONS 32
+#define DEFAULT_ATTEMPTS 5
+#define KEY_MAX 64 /* a key body longer than this is not a key */
+#define STATE_MAX 4096
+
+enum { F_TODO, F_FLIGHT, F_WAIT, F_FINISHED, F_JOINED };
+enum { K_NONE, K_LOADING, K_WAIT, K_LOADED };
+enum { L_IDLE, L_RUNNING, L_DONE, L_FAILED, L_PAUSED };
+
+typedef struct frag_item {
+    char *url;
+    int64_t offset, length;
+    int key;
+    unsigned char iv[16];
+    unsigned char state;
+    unsigned char tries;
+    double retry_at;       /* F_WAIT: mono time */
+    int64_t size;          /* F_FINISHED / F_JOINED: bytes on disk */
+} frag_item_t;
+
+typedef struct key_item {
+    char *url;
+    int state;
+    unsigned tries;
+    double retry_at;
+    unsigned char key[16];
+    transfer_t *xfer;
+    unsigned char buf[KEY_MAX];
+    size_t len;
+    frag_list_t *fl;
+} key_item_t;
+
+typedef struct slot {
+    frag_list_t *fl;
+    transfer_t *xfer;      /* NULL: free */
+    size_t index;
+    int fd;
+    EVP_CIPHER_CTX *cipher;
+    unsigned char *dec;    /* decryption buffer */
+    size_t dec_cap;
+    int64_t got;           /* bytes written to the fragment file */
+    int64_t skip, take;    /* a range the server ignored: bytes to drop
+                              before, and to keep (-1: all) */
+    haul_error_t err;      /* set in a callback, used in on_done */
+} slot_t;
+
+struct frag_list {
+    engine_t *eng;
+    struct event_base *base;
+    frag_list_end_fn on_end;
+    void *ud;
+
+    char *work_dir, *name;
+    frag_item_t *frags;
+    size_t nfrags;
+    key_item_t *keys;
+    size_t nkeys;
+    unsigned max_attempts;
+    uint64_t fingerprint;
+
+    transfer_opts_t net;   /* owned copies of the strings */
+    char **headers;
+
+    slot_t *slots;
+    unsigned nslots;
+
+    int state;
+    int out_fd;
+    int64_t out_len;
+    size_t joined;         /* fragments [0, joined) are in the output */
+    size_t finished;       /* fragments finished or joined */
+    int64_t finished_bytes;
+    struct event *timer;   /* the earliest retry */
+    char out_path[PATH_MAX];
+    char state_path[PATH_MAX];
+    haul_error_t err;
+};
+
+static void fill(frag_list_t *fl);
+
+/* ---- paths and the record ------------------------------------------------ */
+
+static int frag_path(const frag_list_t *fl, size_t i, int part, char *out, size_t n)
+{
+    return snprintf(out, n, "%s/%s.%zu%s", fl->work_dir, fl->name, i, part ? ".part" : "") <
+                   (int)n
+               ? 0
+               : -1;
+}
+
+/* FNV-1a over what identifies the list: fragment URLs and ranges. */
+static uint64_t fingerprint(const frag_list_t *fl)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < fl->nfrags; i++) {
+        const frag_item_t *f = &fl->frags[i];
+        for (const char *p = f->url; *p; p++)
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+        h = (h ^ (uint64_t)f->offset) * 0x100000001b3ULL;
+        h = (h ^ (uint64_t)f->length) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static int save_record(frag_list_t *fl)
+{
+    char text[160];
+    int n = snprintf(text, sizeof text,
+                     "{\"fingerprint\":\"%016llx\",\"joined\":%zu,\"bytes\":%lld}\n",
+                     (unsigned long long)fl->fingerprint, fl->joined,
+                     (long long)fl->out_len);
+    return fs_write_atomic(fl->state_path, text, (size_t)n);
+}
+
+/* The record, when it belongs to this list: *joined and *bytes. */
+static int load_record(frag_list_t *fl, size_t *joined, int64_t *bytes)
+{
+    char *text = fs_read_small(fl->state_path, STATE_MAX);
+    if (!text)
+        return -1;
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    free(text);
+    char fp[17];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)fl->fingerprint);
+    const char *got = json_string_value(json_object_get(o, "fingerprint"));
+    json_int_t j = json_integer_value(json_object_get(o, "joined"));
+    json_int_t b = json_integer_value(json_object_get(o, "bytes"));
+    int ok = got && strcmp(got, fp) == 0 && j >= 0 && (size_t)j <= fl->nfrags && b >= 0;
+    json_decref(o);
+    if (!ok)
+        return -1;
+    *joined = (size_t)j;
+    *bytes = b;
+    return 0;
+}
+
+/* ---- the end ---------------------------------------------------------------- */
+
+static void stop_all(frag_list_t *fl)
+{
+    for (unsigned i = 0; i < fl->nslots; i++) {
+        slot_t *s = &fl->slots[i];
+        if (!s->xfer)
+            continue;
+        transfer_abort(s->xfer);
+        s->xfer = NULL;
+        if (s->fd >= 0)
+            close(s->fd);
+        s->fd = -1;
+        char p[PATH_MAX];
+        if (frag_path(fl, s->index, 1, p, sizeof p) == 0)
+            unlink(p);
+        if (fl->frags[s->index].state == F_FLIGHT)
+            fl->frags[s->index].state = F_TODO;
+    }
+    for (size_t k = 0; k < fl->nkeys; k++) {
+        key_item_t *key = &fl->keys[k];
+        if (key->xfer) {
+            transfer_abort(key->xfer);
+            key->xfer = NULL;
+            key->state = K_NONE;
+        }
+    }
+    evtimer_del(fl->timer);
+}
+
+static void end(frag_list_t *fl, const haul_error_t *err)
+{
+    stop_all(fl);
+    if (fl->out_fd >= 0)
+        close(fl->out_fd);
+    fl->out_fd = -1;
+    if (err) {
+        fl->err = *err;
+        fl->state = L_FAILED;
+    } else {
+        fl->state = L_DONE;
+    }
+    fl->on_end(fl->ud, err == NULL, err);
+}
+
+static void io_failure(frag_list_t *fl, const char *doing, const char *path)
+{
+    haul_error_t e;
+    herr_set(&e, errno == ENOSPC || errno == EDQUOT ? "disk_full" : "io_error",
+             errno == ENOSPC || errno == EDQUOT, "cannot %s %s: %s%s", doing, path,
+             strerror(errno),
+             errno == ENOSPC || errno == EDQUOT ? " (free some space, then resume)" : "");
+    end(fl, &e);
+}
+
+/* ---- joining ----------------------------------------------------------------- */
+
+/* Appends the file at path to the output. Returns 0 or -1/errno. */
+static int append_file(frag_list_t *fl, const char *path, int64_t *size)
+{
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    int64_t total = 0;
+    loff_t out_off = fl->out_len;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = copy_file_range(in, NULL, fl->out_fd, &out_off, 1 << 30, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                      errno == EOPNOTSUPP)) {
+            /* another file system or no support: copy through a buffer */
+            char buf[1 << 16];
+            ssize_t r;
+            while ((r = pread(in, buf, sizeof buf, total)) > 0) {
+                if (pwrite(fl->out_fd, buf, (size_t)r, fl->out_len + total) != r) {
+                    if (errno == 0)
+                        errno = EIO;
+                    rc = -1;
+                    break;
+                }
+                total += r;
+            }
+            if (r < 0)
+                rc = -1;
+            break;
+        }
+        if (n < 0) {
+            rc = -1;
+            break;
+        }
+        if (n == 0)
+            break;
+        total += n;
+    }
+    int saved = errno;
+    close(in);
+    errno = saved;
+    if (rc == 0)
+        *size = total;
+    return rc;
+}
+
+/* Appends the finished fragments that come next in order. Returns 0, or
+ * -1 when the list has ended (an I/O failure). */
+static int join(frag_list_t *fl)
+{
+    while (fl->joined < fl->nfrags && fl->frags[fl->joined].state == F_FINISHED) {
+        char p[PATH_MAX];
+        int64_t n = 0;
+        if (frag_path(fl, fl->joined, 0, p, sizeof p) != 0 || append_file(fl, p, &n) != 0) {
+            io_failure(fl, "append a fragment to", fl->out_path);
+            return -1;
+        }
+        fl->out_len += n;
+        fl->frags[fl->joined].state = F_JOINED;
+        fl->joined++;
+        /* the record first: a crash between the two leaves a fragment
+         * file that is simply not used again */
+        if (save_record(fl) != 0) {
+            io_failure(fl, "write", fl->state_path);
+            return -1;
+        }
+        unlink(p);
+    }
+    return 0;
+}
+
+/* ---- keys ---------------------------------------------------------------------- */
+
+static int key_on_data(void *ud, const char *data, size_t len)
+{
+    key_item_t *k = ud;
+    if (k->len + len > sizeof k->buf)
+        return -1;
+    memcpy(k->buf + k->len, data, len);
+    k->len += len;
+    return 0;
+}
+
+static void key_on_done(void *ud, CURLcode cc, long status, int aborted, const char *detail,
+                        long retry_after_s)
+{
+    key_item_t *k = ud;
+    frag_list_t *fl = k->fl;
+    k->xfer = NULL;
+    haul_error_t e;
+    herr_clear(&e);
+    if (aborted) {
+        herr_set(&e, "hls_bad_key", false,
+                 "the key at %s is longer than an AES-128 key (16 bytes): it is not a key",
+                 k->url);
+    } else {
+        classify_result(cc, status, k->url, detail, &e);
+        e.retry_after_s = retry_after_s;
+        if (!herr_isset(&e) && k->len != 16)
+            herr_set(&e, "hls_bad_key", false,
+                     "the key at %s has %zu bytes, not 16: it is not an AES-128 key", k->url,
+                     k->len);
+    }
+    if (!herr_isset(&e)) {
+        memcpy(k->key, k->buf, 16);
+        k->state = K_LOADED;
+        fill(fl);
+        return;
+    }
+    if (e.transient && ++k->tries < fl->max_attempts) {
+        k->state = K_WAIT;
+        k->retry_at = mono_now() + (double)backoff_delay_s(k->tries, e.retry_after_s);
+        fill(fl);
+        return;
+    }
+    herr_prefix(&e, "cannot fetch the decryption key: ");
+    if (strcmp(e.code, "hls_bad_key") != 0)
+        snprintf(e.code, sizeof e.code, "hls_key_failed");
+    end(fl, &e);
+}
+
+/* Starts fetching key k. Returns 0, or -1 when the list has ended. */
+static int key_fetch(frag_list_t *fl, key_item_t *k)
+{
+    transfer_opts_t o = fl->net;
+    o.url = k->url;
+    o.range_from = 0;
+    o.range_length = 0;
+    o.max_speed = 0;
+    transfer_cbs_t cbs = {NULL, key_on_data, key_on_done}; /* key_on_done judges the status */
+    k->len = 0;
+    k->fl = fl;
+    haul_error_t e;
+    k->xfer = transfer_start(fl->eng, &o, &cbs, k, &e);
+    if (!k->xfer) {
+        end(fl, &e);
+        return -1;
+    }
+    k->state = K_LOADING;
+    return 0;
+}
+
+/* ---- one fragment ---------------------------------------------------------------- */
+
+static void release_slot(slot_t *s, int keep_file)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    if (!keep_file) {
+        char p[PATH_MAX];
+        if (frag_path(s->fl, s->index, 1, p, sizeof p) == 0)
+            unlink(p);
+    }
+    s->xfer = NULL;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Writes (decrypting when needed). Returns 0 or -1 with s->err set. */
+static int slot_write(slot_t *s, const unsigned char *data, size_t len)
+{
+    if (s->cipher) {
+        size_t need = len + 16;
+        if (need > s->dec_cap) {
+            unsigned char *nb = realloc(s->dec, need);
+            if (!nb)
+                return herr_set(&s->err, "out_of_memory", true, "out of memory");
+            s->dec = nb;
+            s->dec_cap = need;
+        }
+        int outl = 0;
+        if (!EVP_DecryptUpdate(s->cipher, s->dec, &outl, data, (int)len))
+            return herr_set(&s->err, "hls_decrypt_failed", false,
+                            "fragment %zu (%s) cannot be decrypted", s->index + 1,
+                            s->fl->frags[s->index].url);
+        data = s->dec;
+        len = (size_t)outl;
+    }
+    if (len && write_all(s->fd, data, len) != 0) {
+        int disk = errno == ENOSPC || errno == EDQUOT;
+        return herr_set(&s->err, disk ? "disk_full" : "io_error", disk,
+                        "cannot write fragment %zu to %s: %s", s->index + 1,
+                        s->fl->work_dir, strerror(errno));
+    }
+    s->got += (int64_t)len;
+    return 0;
+}
+
+static int frag_on_response(void *ud, const transfer_response_t *r)
+{
+    slot_t *s = ud;
+    const frag_item_t *f = &s->fl->frags[s->index];
+    if (r->status >= 300 || r->status < 200)
+        return 0; /* judged in frag_on_done from the status */
+    s->skip = 0;
+    s->take = -1;
+    if (f->length > 0 && r->status == 200) { /* the range was ignored */
+        s->skip = f->offset;
+        s->take = f->length;
+    }
+    return 0;
+}
+
+static int frag_on_data(void *ud, const char *data, size_t len)
+{
+    slot_t *s = ud;
+    const unsigned char *p = (const unsigned char *)data;
+    if (s->skip > 0) {
+        size_t drop = (int64_t)len < s->skip ? len : (size_t)s->skip;
+        s->skip -= (int64_t)drop;
+        p += drop;
+        len -= drop;
+    }
+    if (s->take >= 0 && (int64_t)len > s->take)
+        len = (size_t)s->take;
+    if (len && slot_write(s, p, len) != 0)
+        return -1;
+    if (s->take >= 0) {
+        s->take -= (int64_t)len;
+        if (s->take == 0) {
+            s->take = -2; /* complete: stop reading the rest */
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Moves the finished fragment's file into place. Returns 0 or -1/err. */
+static int slot_finish(slot_t *s)
+{
+    frag_list_t *fl = s->fl;
+    if (s->cipher) {
+        unsigned char last[32];
+        int outl = 0;
+        if (!EVP_DecryptFinal_ex(s->cipher, last, &outl))
+            return herr_set(&s->err, "hls_decrypt_failed", false,
+                            "fragment %zu (%s) does not decrypt with its key (wrong key or "
+                            "a damaged fragment)",
+                            s->index + 1, fl->frags[s->index].url);
+        if (outl > 0) {
+            if (write_all(s->fd, last, (size_t)outl) != 0)
+                return herr_set(&s->err, "io_error", false, "cannot write fragment %zu: %s",
+                                s->index + 1, strerror(errno));
+            s->got += outl;
+        }
+    }
+    const frag_item_t *f = &fl->frags[s->index];
+    if (f->length > 0 && !s->cipher && s->got != f->length)
+        return herr_set(&s->err, "short_body", true,
+                        "fragment %zu (%s) has %lld bytes, not the %lld its range asks for",
+                        s->index + 1, f->url, (long long)s->got, (long long)f->length);
+    char from[PATH_MAX], to[PATH_MAX];
+    if (frag_path(fl, s->index, 1, from, sizeof from) != 0 ||
+        frag_path(fl, s->index, 0, to, sizeof to) != 0 || rename(from, to) != 0)
+        return herr_set(&s->err, "io_error", false, "cannot keep fragment %zu in %s: %s",
+                        s->index + 1, fl->work_dir, strerror(errno));
+    return 0;
+}
+
+static void frag_on_done(void *ud, CURLcode cc, long status, int aborted, const char *detail,
+                         long retry_after_s)
+{
+    slot_t *s = ud;
+    frag_list_t *fl = s->fl;
+    frag_item_t *f = &fl->frags[s->index];
+    haul_error_t e;
+    herr_clear(&e);
+    if (aborted && s->take == -2) {
+        cc = CURLE_OK; /* we stopped it: the range was complete */
+        status = 206;
+    }
+    if (aborted && herr_isset(&s->err)) {
+        e = s->err;
+    } else {
+        classify_result(cc, status, f->url, detail, &e);
+        e.retry_after_s = retry_after_s;
+    }
+    if (!herr_isset(&e) && slot_finish(s) != 0)
+        e = s->err;
+    if (s->cipher)
+        EVP_CIPHER_CTX_reset(s->cipher);
+    int ok = !herr_isset(&e);
+    release_slot(s, ok);
+    if (ok) {
+        f->state = F_FINISHED;
+        f->size = s->got;
+        fl->finished++;
+        fl->finished_bytes += s->got;
+        if (join(fl) != 0)
+            return;
+        if (fl->joined == fl->nfrags) {
+            end(fl, NULL);
+            return;
+        }
+        fill(fl);
+        return;
+    }
+    if (e.transient && ++f->tries < fl->max_attempts) {
+        f->state = F_WAIT;
+        f->retry_at = mono_now() + (double)backoff_delay_s(f->tries, e.retry_after_s);
+        fill(fl);
+        return;
+    }
+    herr_prefix(&e, "fragment %zu of %zu: ", s->index + 1, fl->nfrags);
+    if (e.transient)
+        herr_append(&e, " (gave up after %u attempts; resume to try again)", f->tries);
+    f->state = F_TODO;
+    end(fl, &e);
+}
+
+/* Starts fragment i in slot s. Returns 0, or -1 when the list ended. */
+static int frag_fetch(frag_list_t *fl, slot_t *s, size_t i)
+{
+    frag_item_t *f = &fl->frags[i];
+    char p[PATH_MAX];
+    s->fl = fl;
+    s->index = i;
+    s->got = 0;
+    s->skip = 0;
+    s->take = -1;
+    herr_clear(&s->err);
+    if (frag_path(fl, i, 1, p, sizeof p) != 0) {
+        errno = ENAMETOOLONG;
+        io_failure(fl, "create a fragment file in", fl->work_dir);
+        return -1;
+    }
+    s->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->fd < 0) {
+        io_failure(fl, "create", p);
+        return -1;
+    }
+    if (f->key >= 0) {
+        if (!s->cipher && !(s->cipher = EVP_CIPHER_CTX_new()))
+            abort();
+        if (!EVP_DecryptInit_ex(s->cipher, EVP_aes_128_cbc(), NULL, fl->keys[f->key].key,
+                                f->iv))
+            abort();
+    } else if (s->cipher) {
+        EVP_CIPHER_CTX_free(s->cipher);
+        s->cipher = NULL;
+    }
+    transfer_opts_t o = fl->net;
+    o.url = f->url;
+    o.range_from = f->length > 0 ? f->offset : 0;
+    o.range_length = f->length > 0 ? f->length : 0;
+    o.if_range = NULL;
+    transfer_cbs_t cbs = {frag_on_response, frag_on_data, frag_on_done};
+    haul_error_t e;
+    s->xfer = transfer_start(fl->eng, &o, &cbs, s, &e);
+    if (!s->xfer) {
+        release_slot(s, 0);
+        end(fl, &e);
+        return -1;
+    }
+    f->state = F_FLIGHT;
+    return 0;
+}
+
+static slot_t *free_slot(frag_list_t *fl)
+{
+    for (unsigned n = 0; n < fl->nslots; n++)
+        if (!fl->slots[n].xfer)
+            return &fl->slots[n];
+    return NULL;
+}
+
+static void earliest(double *next, double t)
+{
+    if (*next < 0 || t < *next)
+        *next = t;
+}
+
+/* Hands free slots the lowest due fragments, fetching the keys they need
+ * first (fragments wait for their key in order), and arms the timer for
+ * the earliest retry. */
+static void fill(frag_list_t *fl)
+{
+    if (fl->state != L_RUNNING)
+        return;
+    double now = mono_now(), next = -1;
+    slot_t *s = free_slot(fl);
+    for (size_t i = fl->joined; i < fl->nfrags && s; i++) {
+        frag_item_t *f = &fl->frags[i];
+        if (f->state != F_TODO && f->state != F_WAIT)
+            continue;
+        if (f->state == F_WAIT && f->retry_at > now) {
+            earliest(&next, f->retry_at);
+            continue;
+        }
+        if (f->key >= 0) {
+            key_item_t *k = &fl->keys[f->key];
+            if (k->state == K_WAIT && k->retry_at > now) {
+                earliest(&next, k->retry_at);
+                break;
+            }
+            if ((k->state == K_NONE || k->state == K_WAIT) && key_fetch(fl, k) != 0)
+                return; /* the list ended */
+            if (k->state != K_LOADED)
+                break;
+        }
+        if (frag_fetch(fl, s, i) != 0)
+            return; /* the list ended */
+        s = free_slot(fl);
+    }
+    evtimer_del(fl->timer);
+    if (next >= 0) {
+        double d = next - now;
+        struct timeval tv = {(long)d, (long)((d - (long)d) * 1e6)};
+        evtimer_add(fl->timer, &tv);
+    }
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    fill(arg);
+}
+
+/* ---- public ---------------------------------------------------------------------- */
+
+frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_list_opts_t *o,
+                           frag_list_end_fn on_end, void *ud, haul_error_t *err)
+{
+    if (!o->work_dir || !o->name || o->nfrags == 0) {
+        herr_set(err, "bad_option", false, "a fragment list needs a folder, a name and fragments");
+        return NULL;
+    }
+    for (size_t i = 0; i < o->nfrags; i++)
+        if (o->frags[i].key >= (int)o->nkeys) {
+            herr_set(err, "bad_option", false, "fragment %zu names a key that is not given", i);
+            return NULL;
+        }
+    frag_list_t *fl = calloc(1, sizeof *fl);
+    if (!fl)
+        abort();
+    fl->eng = eng;
+    fl->base = base;
+    fl->on_end = on_end;
+    fl->ud = ud;
+    fl->out_fd = -1;
+    fl->state = L_IDLE;
+    fl->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_ATTEMPTS;
+    if (fl->max_attempts > 100)
+        fl->max_attempts = 100; /* tries are counted in a byte */
+    if (!(fl->work_dir = strdup(o->work_dir)) || !(fl->name = strdup(o->name)))
+        abort();
+    fl->frags = calloc(o->nfrags, sizeof *fl->frags);
+    fl->keys = o->nkeys ? calloc(o->nkeys, sizeof *fl->keys) : NULL;
+    if (!fl->frags || (o->nkeys && !fl->keys))
+        abort();
+    fl->nfrags = o->nfrags;
+    for (size_t i = 0; i < o->nfrags; i++) {
+        frag_item_t *f = &fl->frags[i];
+        if (!(f->url = strdup(o->frags[i].url)))
+            abort();
+        f->offset = o->frags[i].offset;
+        f->length = o->frags[i].length;
+        f->key = o->frags[i].key;
+        memcpy(f->iv, o->frags[i].iv, 16);
+    }
+    fl->nkeys = o->nkeys;
+    for (size_t k = 0; k < o->nkeys; k++)
+        if (!(fl->keys[k].url = strdup(o->key_urls[k])))
+            abort();
+    unsigned n = o->connections ? o->connections : DEFAULT_CONNECTIONS;
+    if (n > MAX_CONNECTIONS)
+        n = MAX_CONNECTIONS;
+    if ((size_t)n > o->nfrags)
+        n = (unsigned)o->nfrags;
+    fl->nslots = n;
+    if (!(fl->slots = calloc(n, sizeof *fl->slots)))
+        abort();
+    for (unsigned i = 0; i < n; i++)
+        fl->slots[i].fd = -1;
+    if (o->net)
+        fl->net = *o->net;
+    fl->net.url = NULL;
+    fl->net.if_range = NULL;
+    fl->net.user_agent = fl->net.user_agent ? strdup(fl->net.user_agent) : NULL;
+    fl->net.proxy = fl->net.proxy ? strdup(fl->net.proxy) : NULL;
+    fl->net.ca_file = fl->net.ca_file ? strdup(fl->net.ca_file) : NULL;
+    if (fl->net.max_speed > 0) /* shared by the connections */
+        fl->net.max_speed = fl->net.max_speed / n > 0 ? fl->net.max_speed / n : 1;
+    if (fl->net.nheaders) {
+        if (!(fl->headers = calloc(fl->net.nheaders, sizeof *fl->headers)))
+            abort();
+        for (size_t i = 0; i < fl->net.nheaders; i++)
+            if (!(fl->headers[i] = strdup(o->net->headers[i])))
+                abort();
+        fl->net.headers = (const char *const *)fl->headers;
+    }
+    fl->fingerprint = fingerprint(fl);
+    fl->timer = evtimer_new(base, on_timer, fl);
+    if (!fl->timer)
+        abort();
+    if (snprintf(fl->out_path, sizeof fl->out_path, "%s/%s.out", o->work_dir, o->name) >=
+            (int)sizeof fl->out_path ||
+        snprintf(fl->state_path, sizeof fl->state_path, "%s/%s.state", o->work_dir,
+                 o->name) >= (int)sizeof fl->state_path) {
+        frag_list_free(fl);
+        herr_set(err, "bad_option", false, "the work folder's path is too long: %s",
+                 o->work_dir);
+        return NULL;
+    }
+    herr_clear(&fl->err);
+    return fl;
+}
+
+int frag_list_start(frag_list_t *fl, haul_error_t *err)
+{
+    if (fl->state == L_RUNNING)
+        return 0;
+    size_t joined = 0;
+    int64_t bytes = 0;
+    if (load_record(fl, &joined, &bytes) != 0) {
+        joined = 0;
+        bytes = 0;
+    }
+    fl->out_fd = open(fl->out_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fl->out_fd < 0)
+        return herr_set(err, errno == ENOSPC ? "disk_full" : "io_error", false,
+                        "cannot open %s: %s", fl->out_path, strerror(errno));
+    struct stat st;
+    if (fstat(fl->out_fd, &st) != 0 || st.st_size < bytes) {
+        /* the output lost what the record vouches for (a power cut):
+         * start over rather than leave a hole */
+        joined = 0;
+        bytes = 0;
+    }
+    if (st.st_size != bytes && ftruncate(fl->out_fd, bytes) != 0) {
+        int e = errno;
+        close(fl->out_fd);
+        fl->out_fd = -1;
+        return herr_set(err, "io_error", false, "cannot cut %s back to %lld bytes: %s",
+                        fl->out_path, (long long)bytes, strerror(e));
+    }
+    fl->joined = joined;
+    fl->out_len = bytes;
+    fl->finished = joined;
+    fl->finished_bytes = bytes;
+    for (size_t i = 0; i < fl->nfrags; i++) {
+        frag_item_t *f = &fl->frags[i];
+        f->tries = 0;
+        f->state = i < joined ? F_JOINED : F_TODO;
+        if (i < joined)
+            continue;
+        char p[PATH_MAX];
+        if (frag_path(fl, i, 1, p, sizeof p) == 0)
+            unlink(p); /* a fragment cut short */
+        struct stat fst;
+        if (frag_path(fl, i, 0, p, sizeof p) == 0 && stat(p, &fst) == 0) {
+            f->state = F_FINISHED; /* finished before: kept */
+            f->size = fst.st_size;
+            fl->finished++;
+            fl->finished_bytes += fst.st_size;
+        }
+    }
+    for (size_t k = 0; k < fl->nkeys; k++) {
+        if (fl->keys[k].state != K_LOADED)
+            fl->keys[k].state = K_NONE;
+        fl->keys[k].tries = 0;
+    }
+    herr_clear(&fl->err);
+    fl->state = L_RUNNING;
+    if (join(fl) != 0) {
+        *err = fl->err;
+        return -1;
+    }
+    if (fl->joined == fl->nfrags) {
+        end(fl, NULL);
+        return 0;
+    }
+    fill(fl);
+    if (fl->state == L_FAILED) {
+        *err = fl->err;
+        return -1;
+    }
+    return 0;
+}
+
+void frag_list_pause(frag_list_t *fl)
+{
+    if (fl->state != L_RUNNING)
+        return;
+    stop_all(fl);
+    if (fl->out_fd >= 0)
+        close(fl->out_fd);
+    fl->out_fd = -1;
+    for (size_t i = fl->joined; i < fl->nfrags; i++)
+        if (fl->frags[i].state == F_WAIT)
+            fl->frags[i].state = F_TODO;
+    fl->state = L_PAUSED;
+}
+
+void frag_list_progress(const frag_list_t *fl, frag_progress_t *p)
+{
+    int64_t arriving = 0;
+    for (unsigned i = 0; i < fl->nslots; i++)
+        if (fl->slots[i].xfer)
+            arriving += fl->slots[i].got;
+    p->bytes_done = fl->finished_bytes + arriving;
+    p->frags_done = fl->finished;
+    p->nfrags = fl->nfrags;
+    if (fl->finished == fl->nfrags)
+        p->bytes_total = fl->finished_bytes;
+    else if (fl->finished > 0)
+        p->bytes_total = fl->finished_bytes +
+                         (int64_t)((double)fl->finished_bytes / (double)fl->finished *
+                                   (double)(fl->nfrags - fl->finished));
+    else
+        p->bytes_total = -1;
+    if (p->bytes_total >= 0 && p->bytes_total < p->bytes_done)
+        p->bytes_total = p->bytes_done;
+}
+
+const char *frag_list_output(const frag_list_t *fl)
+{
+    return fl->out_path;
+}
+
+void frag_list_clean(frag_list_t *fl)
+{
+    char p[PATH_MAX];
+    for (size_t i = 0; i < fl->nfrags; i++) {
+        if (frag_path(fl, i, 0, p, sizeof p) == 0)
+            unlink(p);
+        if (frag_path(fl, i, 1, p, sizeof p) == 0)
+            unlink(p);
+    }
+    unlink(fl->state_path);
+}
+
+void frag_list_free(frag_list_t *fl)
+{
+    if (!fl)
+        return;
+    frag_list_pause(fl);
+    if (fl->out_fd >= 0)
+        close(fl->out_fd);
+    for (unsigned i = 0; i < fl->nslots; i++) {
+        EVP_CIPHER_CTX_free(fl->slots[i].cipher);
+        free(fl->slots[i].dec);
+    }
+    free(fl->slots);
+    for (size_t i = 0; i < fl->nfrags; i++)
+        free(fl->frags[i].url);
+    free(fl->frags);
+    for (size_t k = 0; k < fl->nkeys; k++)
+        free(fl->keys[k].url);
+    free(fl->keys);
+    for (size_t i = 0; i < fl->net.nheaders; i++)
+        free(fl->headers[i]);
+    free(fl->headers);
+    free((char *)fl->net.user_agent);
+    free((char *)fl->net.proxy);
+    free((char *)fl->net.ca_file);
+    if (fl->timer)
+        event_free(fl->timer);
+    free(fl->work_dir);
+    free(fl->name);
+    free(fl);
+}
