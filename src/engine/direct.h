@@ -82,6 +82,8 @@ typedef struct direct_cbs {
     /* Something the user should know that is not an error ("the server
      * cannot resume: starting over"). */
     void (*on_notice)(void *ud, const char *message);
+    /* Streams (media.h): the title, once known. May be NULL. */
+    void (*on_title)(void *ud, const char *title);
 } direct_cbs_t;
 
 typedef struct direct_status {

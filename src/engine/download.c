@@ -54,6 +54,8 @@ static int looks_like_playlist(const char *url)
     return n >= 5 && strncasecmp(url + n - 5, ".m3u8", 5) == 0;
 }
 
+const char *download_source(const download_t *dl);
+
 static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
 {
     download_t *dl = ud;
@@ -63,8 +65,6 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
         event_active(dl->handover, 0, 0); /* to HLS, outside this callback */
         return;
     }
-    if (dl->media && dl->cbs.on_source && (st == DIRECT_FINALIZING || st == DIRECT_DONE))
-        dl->cbs.on_source(dl->ud, "hls", media_title(dl->media));
     if (dl->cbs.on_state)
         dl->cbs.on_state(dl->ud, st, err);
 }
@@ -76,11 +76,18 @@ static void on_notice(void *ud, const char *msg)
         dl->cbs.on_notice(dl->ud, msg);
 }
 
+static void on_title(void *ud, const char *title)
+{
+    download_t *dl = ud;
+    if (dl->cbs.on_source)
+        dl->cbs.on_source(dl->ud, download_source(dl), title);
+}
+
 static int make_media(download_t *dl, haul_error_t *err)
 {
     media_opts_t mo = {.base = &dl->o.d, .format = dl->o.format,
                        .connections = dl->o.connections};
-    direct_cbs_t cbs = {on_state, on_notice};
+    direct_cbs_t cbs = {on_state, on_notice, on_title};
     dl->media = media_new(dl->eng, dl->base, &mo, &cbs, dl, err);
     if (!dl->media)
         return -1;
@@ -158,7 +165,7 @@ download_t *download_new(engine_t *eng, struct event_base *base, const download_
     } else {
         dl->sniffing = strcmp(mode, "auto") == 0;
         dl->o.d.sniff = dl->sniffing;
-        direct_cbs_t dcbs = {on_state, on_notice};
+        direct_cbs_t dcbs = {on_state, on_notice, NULL};
         dl->direct = direct_new(eng, base, &dl->o.d, &dcbs, dl, err);
         rc = dl->direct ? 0 : -1;
         if (rc == 0 && dl->cbs.on_source)

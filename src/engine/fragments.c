@@ -102,6 +102,10 @@ struct frag_list {
     size_t finished;       /* fragments finished or joined */
     int64_t finished_bytes;
     struct event *timer;   /* the earliest retry */
+    int failing;           /* a fragment failed for good: the ones in
+                              flight finish (and are kept), then the list
+                              ends with fail_err */
+    haul_error_t fail_err;
     char out_path[PATH_MAX];
     char state_path[PATH_MAX];
     haul_error_t err;
@@ -209,6 +213,26 @@ static void end(frag_list_t *fl, const haul_error_t *err)
         fl->state = L_DONE;
     }
     fl->on_end(fl->ud, err == NULL, err);
+}
+
+static int busy_slots(const frag_list_t *fl)
+{
+    int n = 0;
+    for (unsigned i = 0; i < fl->nslots; i++)
+        n += fl->slots[i].xfer != NULL;
+    return n;
+}
+
+/* A failure for good: ends the list once the fragments in flight are in
+ * (what they bring is kept for the next try). */
+static void fail_soon(frag_list_t *fl, const haul_error_t *err)
+{
+    if (!fl->failing) {
+        fl->failing = 1;
+        fl->fail_err = *err;
+    }
+    if (busy_slots(fl) == 0)
+        end(fl, &fl->fail_err);
 }
 
 static void io_failure(frag_list_t *fl, const char *doing, const char *path)
@@ -342,7 +366,7 @@ static void key_on_done(void *ud, CURLcode cc, long status, int aborted, const c
     herr_prefix(&e, "cannot fetch the decryption key: ");
     if (strcmp(e.code, "hls_bad_key") != 0)
         snprintf(e.code, sizeof e.code, "hls_key_failed");
-    end(fl, &e);
+    fail_soon(fl, &e);
 }
 
 /* Starts fetching key k. Returns 0, or -1 when the list has ended. */
@@ -531,20 +555,28 @@ static void frag_on_done(void *ud, CURLcode cc, long status, int aborted, const 
             end(fl, NULL);
             return;
         }
-        fill(fl);
+        if (fl->failing)
+            fail_soon(fl, &fl->fail_err);
+        else
+            fill(fl);
         return;
     }
-    if (e.transient && ++f->tries < fl->max_attempts) {
+    if (e.transient && ++f->tries < fl->max_attempts && !fl->failing) {
         f->state = F_WAIT;
         f->retry_at = mono_now() + (double)backoff_delay_s(f->tries, e.retry_after_s);
         fill(fl);
+        return;
+    }
+    if (fl->failing) { /* draining: the first failure is the one reported */
+        f->state = F_TODO;
+        fail_soon(fl, &fl->fail_err);
         return;
     }
     herr_prefix(&e, "fragment %zu of %zu: ", s->index + 1, fl->nfrags);
     if (e.transient)
         herr_append(&e, " (gave up after %u attempts; resume to try again)", f->tries);
     f->state = F_TODO;
-    end(fl, &e);
+    fail_soon(fl, &e);
 }
 
 /* Starts fragment i in slot s. Returns 0, or -1 when the list ended. */
@@ -614,7 +646,7 @@ static void earliest(double *next, double t)
  * the earliest retry. */
 static void fill(frag_list_t *fl)
 {
-    if (fl->state != L_RUNNING)
+    if (fl->state != L_RUNNING || fl->failing)
         return;
     double now = mono_now(), next = -1;
     slot_t *s = free_slot(fl);
@@ -801,6 +833,7 @@ int frag_list_start(frag_list_t *fl, haul_error_t *err)
         fl->keys[k].tries = 0;
     }
     herr_clear(&fl->err);
+    fl->failing = 0;
     fl->state = L_RUNNING;
     if (join(fl) != 0) {
         *err = fl->err;

@@ -658,7 +658,7 @@ static int uri_line(parser_t *p, const char *ref)
                               "#EXT-X-BYTERANGE has no @offset, and the segment before it is "
                               "not a byte range of the same file");
             }
-            offset = prev->offset; /* no overflow: checked for prev */
+            offset = prev->offset + prev->length; /* no overflow: checked for prev */
             if (offset > INT64_MAX - length) {
                 free(uri);
                 return bad_at(p, p->range_line, "#EXT-X-BYTERANGE goes past 2^63 bytes");

@@ -275,6 +275,8 @@ static void free_streams(media_t *m)
 static void fail(media_t *m, const haul_error_t *err)
 {
     stop_activity(m);
+    if (media_kept_bytes(m->work_dir) == 0)
+        finalize_remove_work_dir(m->work_dir); /* nothing worth keeping */
     m->err = *err;
     m->phase = P_NONE;
     notify(m, DIRECT_FAILED, &m->err);
@@ -627,8 +629,11 @@ static int load_plan(media_t *m, haul_error_t *err)
         return 0;
     }
     const char *title = json_string_value(json_object_get(o, "title"));
-    if (title)
+    if (title) {
         set_str(&m->title, title);
+        if (m->cbs.on_title)
+            m->cbs.on_title(m->ud, m->title);
+    }
     int rc = 1;
     for (size_t i = 0; i < json_array_size(streams) && rc == 1; i++) {
         json_t *js = json_array_get(streams, i);
@@ -727,6 +732,8 @@ static void got_playlist(media_t *m)
         }
         if (!m->title)
             title_from_url(m, m->url);
+        if (m->cbs.on_title)
+            m->cbs.on_title(m->ud, m->title);
         if (!pl.is_master) {
             int rc = hls_check_media(&pl, 0, &err);
             hls_free(&pl);

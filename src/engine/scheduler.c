@@ -397,7 +397,7 @@ static void on_source(void *ud, const char *source, const char *title)
         snprintf(j->source, sizeof j->source, "%s", source);
         job_changed(j);
     }
-    if (title && (!j->title || !j->title[0])) {
+    if (title && strcmp(j->title, title) != 0) { /* better than the URL's name */
         job_set_str(&j->title, title);
         job_changed(j);
     }

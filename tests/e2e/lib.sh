@@ -45,10 +45,11 @@ ok() {
     echo "ok - $*"
 }
 
-# start_origin: runs the test origin and sets ORIGIN=http://127.0.0.1:PORT
+# start_origin: runs the test origin and sets ORIGIN=http://127.0.0.1:PORT;
+# with ORIGIN_ROOT set it also serves that folder under /files/
 start_origin() {
     "$HAUL_ORIGIN" --port 0 --port-file "$T/origin.port" --log "$ORIGIN_LOG" \
-        2>"$T/origin.stderr" &
+        ${ORIGIN_ROOT:+--root "$ORIGIN_ROOT"} 2>"$T/origin.stderr" &
     ORIGIN_PID=$!
     for _ in $(seq 1 100); do
         [ -s "$T/origin.port" ] && break
@@ -159,4 +160,26 @@ interrupt_get() {
     kill -INT $BG_PID
     try wait $BG_PID
     assert_eq "exit code after Ctrl-C" $RC 130
+}
+
+# hls_media: makes the HLS test media (tests/media/make_hls.sh, cached in
+# $HAUL_MEDIA, shared by the tests of one build) and sets MEDIA and
+# ORIGIN_ROOT to it; call before start_origin
+hls_media() {
+    MEDIA=${HAUL_MEDIA:-$T/media}
+    sh "$(dirname "${BASH_SOURCE[0]}")/../media/make_hls.sh" "$MEDIA" >"$T/media.log" 2>&1 \
+        || fail "cannot make the HLS test media: $(tail -n 20 "$T/media.log")"
+    ORIGIN_ROOT=$MEDIA
+}
+
+# media_duration FILE: the duration ffprobe reads, in whole deciseconds
+media_duration() {
+    ffprobe -v error -show_entries format=duration -of csv=p=0 "$1" |
+        awk '{ printf "%d", $1 * 10 + 0.5 }'
+}
+
+# near WHAT GOT WANT TOLERANCE: |GOT - WANT| <= TOLERANCE (integers)
+near() {
+    local d=$(($2 - $3))
+    [ ${d#-} -le "$4" ] || fail "$1: got $2, want $3 (+-$4)"
 }

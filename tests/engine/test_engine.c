@@ -74,7 +74,7 @@ static void run_init(run_t *r, const char *name, const char *query)
     r->eng = engine_new(r->base);
     assert_non_null(r->eng);
     direct_opts_t o = {.url = r->url, .dir = r->dir, .work_dir = r->work};
-    direct_cbs_t cbs = {on_state, NULL};
+    direct_cbs_t cbs = {on_state, NULL, NULL};
     haul_error_t err;
     r->dl = direct_new(r->eng, r->base, &o, &cbs, r, &err);
     assert_non_null(r->dl);
@@ -283,7 +283,7 @@ static void many_at_once(void **s)
         snprintf(r[i].work, sizeof r[i].work, "%s/many/.haul-tmp/%d", root, i);
         r[i].base = base;
         direct_opts_t o = {.url = r[i].url, .dir = r[i].dir, .work_dir = r[i].work};
-        direct_cbs_t cbs = {NULL, NULL};
+        direct_cbs_t cbs = {NULL, NULL, NULL};
         haul_error_t err;
         r[i].dl = direct_new(eng, base, &o, &cbs, &r[i], &err);
         assert_non_null(r[i].dl);
