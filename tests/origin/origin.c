@@ -3,9 +3,11 @@
  * It serves deterministic content of any size with Range, ETag and
  * Last-Modified, breaks in the ways real servers break when a query
  * parameter asks it to, and logs every request with the bytes it sent, so
- * tests can prove what was (and was not) fetched. tests/origin/README.md
- * documents the interface. Loopback only. */
+ * tests can prove what was (and was not) fetched. With --root it also serves
+ * the files of a directory (HLS test media) through the same machinery.
+ * tests/origin/README.md documents the interface. Loopback only. */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +33,7 @@
 
 static struct event_base *base;
 static FILE *logf_;
+static const char *root; /* --root: the directory /files/ serves, or NULL */
 
 /* ---- content ------------------------------------------------------------ */
 
@@ -110,6 +114,7 @@ typedef struct stream {
     struct evhttp_connection *evcon;
     char *method, *uri;
     int status;
+    int fd;                      /* body source: a file's bytes, or -1: content() */
     uint64_t seed;
     unsigned version;
     uint64_t pos, end;           /* next byte to send, one past the last */
@@ -159,6 +164,8 @@ static void stream_free(stream_t *s)
         s->next->prev = s->prev;
     if (s->timer)
         event_free(s->timer);
+    if (s->fd >= 0)
+        close(s->fd);
     free(s->method);
     free(s->uri);
     free(s);
@@ -290,6 +297,25 @@ static void pool_free(void)
     }
 }
 
+/* The body source: the bytes [off, off+len) of the file, or of the
+ * generated content. -1 when the file cannot be read (or has shrunk). */
+static int body_read(const stream_t *s, uint64_t off, unsigned char *out, size_t len)
+{
+    if (s->fd < 0) {
+        content(s->seed, s->version, off, out, len);
+        return 0;
+    }
+    for (size_t done = 0; done < len;) {
+        ssize_t n = pread(s->fd, out + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 static void send_more(stream_t *s)
 {
     int kind;
@@ -336,7 +362,12 @@ static void send_more(stream_t *s)
         cut_connection(s);
         return;
     }
-    content(s->seed, s->version, s->pos, block, n);
+    if (body_read(s, s->pos, block, n) != 0) {
+        evbuffer_free(buf);
+        block_put(NULL, 0, block);
+        cut_connection(s);
+        return;
+    }
     if (evbuffer_add_reference(buf, block, n, block_put, block) != 0) {
         evbuffer_free(buf);
         free(block);
@@ -532,46 +563,61 @@ static int parse_range(const char *h, uint64_t size, uint64_t *a, uint64_t *b)
     return 1;
 }
 
-static void answer_data(struct evhttp_request *req, const params_t *p, unsigned version,
+/* What a 200/206 answer serves: its size, validators and body source. */
+typedef struct resource {
+    uint64_t size;
+    int fd;             /* the file whose bytes are the body, or -1: content() */
+    uint64_t seed;      /* content() parameters when fd < 0 */
+    unsigned version;
+    char etag[96], lm[64];
+    const char *ctype;  /* the Content-Type unless ctype= overrides it */
+} resource_t;
+
+static void http_date(time_t t, char *out, size_t len)
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+        snprintf(out, len, "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+/* Answers with the resource (headers, Range, If-Range, HEAD) and streams
+ * its body with the faults of p. A stream takes r->fd (and sets it to -1);
+ * otherwise it is still the caller's. */
+static void answer_body(struct evhttp_request *req, const params_t *p, resource_t *r,
                         unsigned nth)
 {
     struct evkeyvalq *in = evhttp_request_get_input_headers(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-    char etag[96], lm[64], tmp[128];
-    snprintf(etag, sizeof etag, "\"%" PRIu64 "-%" PRIu64 "-v%u\"", p->size, p->seed, version);
-    time_t t = 1767225600 + (time_t)version * 86400; /* 2026-01-01 + version days */
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(lm, sizeof lm, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    evhttp_add_header(out, "ETag", etag);
-    evhttp_add_header(out, "Last-Modified", lm);
-    evhttp_add_header(out, "Content-Type", p->ctype ? p->ctype : "application/octet-stream");
+    char tmp[128];
+    evhttp_add_header(out, "ETag", r->etag);
+    evhttp_add_header(out, "Last-Modified", r->lm);
+    evhttp_add_header(out, "Content-Type", p->ctype ? p->ctype : r->ctype);
     if (p->cd)
         evhttp_add_header(out, "Content-Disposition", p->cd);
     if (!p->norange)
         evhttp_add_header(out, "Accept-Ranges", "bytes");
 
-    uint64_t a = 0, b = p->size ? p->size - 1 : 0;
+    uint64_t a = 0, b = r->size ? r->size - 1 : 0;
     int status = 200;
     const char *range = p->norange ? NULL : evhttp_find_header(in, "Range");
     const char *if_range = evhttp_find_header(in, "If-Range");
-    if (range && if_range && strcmp(if_range, etag) != 0 && strcmp(if_range, lm) != 0)
+    if (range && if_range && strcmp(if_range, r->etag) != 0 && strcmp(if_range, r->lm) != 0)
         range = NULL; /* the client's copy is stale: send everything */
-    int r = parse_range(range, p->size, &a, &b);
-    if (r == 0) {
-        snprintf(tmp, sizeof tmp, "bytes */%" PRIu64, p->size);
+    int rr = parse_range(range, r->size, &a, &b);
+    if (rr == 0) {
+        snprintf(tmp, sizeof tmp, "bytes */%" PRIu64, r->size);
         evhttp_add_header(out, "Content-Range", tmp);
         evhttp_add_header(out, "Content-Length", "0");
         log_line(method_name(req), evhttp_request_get_uri(req), 416, "-", 0, 1);
         evhttp_send_reply(req, 416, "Range Not Satisfiable", NULL);
         return;
     }
-    if (r == 1) {
+    if (rr == 1) {
         status = 206;
-        snprintf(tmp, sizeof tmp, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, a, b, p->size);
+        snprintf(tmp, sizeof tmp, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, a, b, r->size);
         evhttp_add_header(out, "Content-Range", tmp);
     }
-    uint64_t len = p->size ? b - a + 1 : 0;
+    uint64_t len = r->size ? b - a + 1 : 0;
     snprintf(tmp, sizeof tmp, "%" PRIu64, p->has_cl ? p->cl : len);
     evhttp_add_header(out, "Content-Length", tmp);
     if (p->has_cl && p->cl != len) /* the length lies: the body ends by a close */
@@ -586,13 +632,15 @@ static void answer_data(struct evhttp_request *req, const params_t *p, unsigned 
         evhttp_send_error(req, 500, "out of memory");
         return;
     }
+    s->fd = r->fd;
+    r->fd = -1;
     s->req = req;
     s->evcon = evhttp_request_get_connection(req);
     s->method = strdup("GET");
     s->uri = strdup(evhttp_request_get_uri(req));
     s->status = status;
-    s->seed = p->seed;
-    s->version = version;
+    s->seed = r->seed;
+    s->version = r->version;
     s->first = s->pos = a;
     s->end = a + len;
     s->ncuts = p->cut_times >= 0 && (long)nth > p->cut_times ? 0 : p->ncuts;
@@ -613,6 +661,105 @@ static void answer_data(struct evhttp_request *req, const params_t *p, unsigned 
     evhttp_connection_set_closecb(s->evcon, on_conn_close, s);
     evhttp_send_reply_start(req, status, status == 206 ? "Partial Content" : "OK");
     send_more(s);
+}
+
+/* /data/: the generated content of p->size bytes. */
+static void answer_data(struct evhttp_request *req, const params_t *p, unsigned version,
+                        unsigned nth)
+{
+    resource_t r = {.size = p->size, .fd = -1, .seed = p->seed, .version = version,
+                    .ctype = "application/octet-stream"};
+    snprintf(r.etag, sizeof r.etag, "\"%" PRIu64 "-%" PRIu64 "-v%u\"", p->size, p->seed,
+             version);
+    /* 2026-01-01 plus version days */
+    http_date(1767225600 + (time_t)version * 86400, r.lm, sizeof r.lm);
+    answer_body(req, p, &r, nth);
+}
+
+/* The Content-Type of a file, by its extension. */
+static const char *file_type(const char *name)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".m3u8", "application/vnd.apple.mpegurl"},
+        {".ts", "video/mp2t"},
+        {".m4s", "video/mp4"},
+        {".mp4", "video/mp4"},
+        {".aac", "audio/aac"},
+        {".key", "application/octet-stream"},
+        {".html", "text/html; charset=utf-8"},
+        {".json", "application/json"},
+        {".vtt", "text/vtt"},
+    };
+    const char *slash = strrchr(name, '/');
+    const char *dot = strrchr(slash ? slash : name, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+        if (strcasecmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+/* The file path for the percent-encoded rest of a /files/ path: NULL (and
+ * *bad set) for an absolute path, a ".." segment, an empty name or a NUL;
+ * NULL with *bad 0 when out of memory. The caller frees it. */
+static char *file_path(const char *rest, int *bad)
+{
+    size_t n = 0;
+    *bad = 0;
+    char *rel = evhttp_uridecode(rest, 0, &n);
+    if (!rel)
+        return NULL;
+    int ok = n > 0 && strlen(rel) == n && rel[0] != '/';
+    for (const char *seg = rel; ok && *seg;) {
+        size_t len = strcspn(seg, "/");
+        if (len == 2 && seg[0] == '.' && seg[1] == '.')
+            ok = 0;
+        seg += len;
+        if (*seg == '/')
+            seg++;
+    }
+    char *path = NULL;
+    if (!ok)
+        *bad = 1;
+    else if (asprintf(&path, "%s/%s", root, rel) < 0)
+        path = NULL;
+    free(rel);
+    return path;
+}
+
+/* /files/<rest>: the file root/<rest>. */
+static void answer_file(struct evhttp_request *req, const params_t *p, const char *rest,
+                        unsigned nth)
+{
+    int bad;
+    char *path = root ? file_path(rest, &bad) : NULL;
+    if (!path) {
+        if (root && bad)
+            send_simple(req, 400, "Bad Request", "bad file path");
+        else if (root)
+            send_simple(req, 500, "Internal Server Error", "out of memory");
+        else
+            send_simple(req, 404, "Not Found", "no --root");
+        return;
+    }
+    /* O_NONBLOCK: a FIFO must not block the loop (it is 404 below) */
+    resource_t r = {.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), .ctype = file_type(path)};
+    free(path);
+    struct stat st;
+    if (r.fd < 0 || fstat(r.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (r.fd >= 0)
+            close(r.fd);
+        send_simple(req, 404, "Not Found", "not found");
+        return;
+    }
+    r.size = (uint64_t)st.st_size;
+    snprintf(r.etag, sizeof r.etag, "\"%" PRIx64 "-%" PRIx64 "-%lx\"", r.size,
+             (uint64_t)st.st_mtim.tv_sec, (unsigned long)st.st_mtim.tv_nsec);
+    http_date(st.st_mtim.tv_sec, r.lm, sizeof r.lm);
+    answer_body(req, p, &r, nth);
+    if (r.fd >= 0) /* not streamed */
+        close(r.fd);
 }
 
 /* A request waiting out delay_ms=. */
@@ -714,7 +861,8 @@ static void handle(struct evhttp_request *req, int delayed)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Location", uri);
         send_simple(req, 302, "Found", "loop");
     } else if (strcmp(path, "/") == 0 || strcmp(path, "/data") == 0 ||
-               strncmp(path, "/data/", 6) == 0) {
+               strncmp(path, "/data/", 6) == 0 || strncmp(path, "/files/", 7) == 0) {
+        /* the same faults for generated content and for files */
         unsigned n = count_request(uri);
         if (p.status) {
             send_simple(req, (int)p.status, "Injected", "injected status");
@@ -727,6 +875,8 @@ static void handle(struct evhttp_request *req, int delayed)
                 evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", ra);
             }
             send_simple(req, (int)p.fail_status, "Injected Failure", "try again later");
+        } else if (path[1] == 'f') {
+            answer_file(req, &p, path + 7, n);
         } else {
             unsigned version = p.change_after >= 0 && (long)n > p.change_after ? 1 : 0;
             answer_data(req, &p, version, n);
@@ -789,11 +939,12 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--port") && v) port = atoi(argv[++i]);
         else if (!strcmp(a, "--port-file") && v) port_file = argv[++i];
         else if (!strcmp(a, "--log") && v) log_path = argv[++i];
+        else if (!strcmp(a, "--root") && v) root = argv[++i];
         else if (!strcmp(a, "--generate") && v) { gen = 1; gen_size = strtoull(argv[++i], NULL, 10); }
         else if (!strcmp(a, "--seed") && v) gen_seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--version") && v) gen_version = (unsigned)atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: haul-origin [--port P] [--port-file F] [--log F]\n"
+            fprintf(stderr, "usage: haul-origin [--port P] [--port-file F] [--log F] [--root DIR]\n"
                             "       haul-origin --generate SIZE [--seed S] [--version V]\n");
             return 2;
         }
@@ -801,6 +952,11 @@ int main(int argc, char **argv)
     if (gen)
         return generate(gen_size, gen_seed, gen_version);
 
+    struct stat rst;
+    if (root && (stat(root, &rst) != 0 || !S_ISDIR(rst.st_mode))) {
+        fprintf(stderr, "haul-origin: --root %s: not a directory\n", root);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     if (log_path && !(logf_ = fopen(log_path, "a"))) {
         perror(log_path);
