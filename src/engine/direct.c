@@ -319,10 +319,18 @@ static int on_response(void *ud, const transfer_response_t *r)
 {
     direct_t *d = ud;
     if (d->sniff && d->file_len == 0 && d->buf_len == 0 && r->status >= 200 &&
-        r->status < 300 && content_type_is_playlist(r->content_type)) {
-        herr_set(&d->local_err, DIRECT_IS_PLAYLIST, false,
-                 "%s is an HLS playlist (%s)", d->url, r->content_type);
-        return -1;
+        r->status < 300 && r->content_type) {
+        if (content_type_is_playlist(r->content_type)) {
+            herr_set(&d->local_err, DIRECT_IS_PLAYLIST, false, "%s is an HLS playlist (%s)",
+                     d->url, r->content_type);
+            return -1;
+        }
+        if (strncasecmp(r->content_type, "text/html", 9) == 0 ||
+            strncasecmp(r->content_type, "application/xhtml+xml", 21) == 0) {
+            herr_set(&d->local_err, DIRECT_IS_PAGE, false, "%s is a web page (%s)", d->url,
+                     r->content_type);
+            return -1;
+        }
     }
     resume_answer_t ans = {.status = r->status, .range_first = -1, .range_total = -1};
     if (r->content_range)

@@ -63,13 +63,15 @@ typedef struct direct_opts {
                                    when to try again (the daemon's queue) */
     int sync;                   /* fsync file and folder before done */
     int sniff;                  /* mode auto: a response that says it is
-                                   an HLS playlist (Content-Type) ends the
-                                   download before a byte is written, as
-                                   FAILED with code DIRECT_IS_PLAYLIST */
+                                   an HLS playlist or a web page
+                                   (Content-Type) ends the download before
+                                   a byte is written, as FAILED with code
+                                   DIRECT_IS_PLAYLIST or DIRECT_IS_PAGE */
 } direct_opts_t;
 
-/* The error code of a sniffed playlist (direct_opts_t.sniff). */
+/* The error codes of a sniffed playlist or page (direct_opts_t.sniff). */
 #define DIRECT_IS_PLAYLIST "is_playlist"
+#define DIRECT_IS_PAGE "is_page"
 
 /* True for the Content-Types of HLS playlists (application/vnd.apple.mpegurl,
  * application/x-mpegurl, audio/mpegurl, audio/x-mpegurl). */

@@ -22,11 +22,12 @@ struct download {
     direct_t *direct;            /* one of these two */
     media_t *media;
     int sniffing;                /* mode auto, started as direct */
+    int page;                    /* the handover is to yt-dlp: a web page */
     int handing_over;            /* the handover event is due */
     struct event *handover;
 };
 
-static const char *const MODES[] = {"auto", "direct", "hls"};
+static const char *const MODES[] = {"auto", "direct", "hls", "ytdlp"};
 
 static char *dup_or_null(const char *s)
 {
@@ -43,7 +44,8 @@ int download_check(const char *mode, const char *format, haul_error_t *err)
         known = strcmp(mode, MODES[i]) == 0;
     if (!known)
         return herr_set(err, "bad_mode", false,
-                        "must be \"auto\", \"direct\" or \"hls\" (got \"%s\")", mode);
+                        "must be \"auto\", \"direct\", \"hls\" or \"ytdlp\" (got \"%s\")",
+                        mode);
     return media_check_format(format, err);
 }
 
@@ -60,8 +62,9 @@ static void on_state(void *ud, direct_state_t st, const haul_error_t *err)
 {
     download_t *dl = ud;
     if (dl->direct && dl->sniffing && st == DIRECT_FAILED && err &&
-        strcmp(err->code, DIRECT_IS_PLAYLIST) == 0) {
+        (strcmp(err->code, DIRECT_IS_PLAYLIST) == 0 || strcmp(err->code, DIRECT_IS_PAGE) == 0)) {
         dl->handing_over = 1;
+        dl->page = strcmp(err->code, DIRECT_IS_PAGE) == 0;
         event_active(dl->handover, 0, 0); /* to HLS, outside this callback */
         return;
     }
@@ -83,16 +86,17 @@ static void on_title(void *ud, const char *title)
         dl->cbs.on_source(dl->ud, download_source(dl), title);
 }
 
-static int make_media(download_t *dl, haul_error_t *err)
+static int make_media(download_t *dl, int page, haul_error_t *err)
 {
     media_opts_t mo = {.base = &dl->o.d, .format = dl->o.format,
-                       .connections = dl->o.connections};
+                       .connections = dl->o.connections, .resolve = page};
     direct_cbs_t cbs = {on_state, on_notice, on_title};
     dl->media = media_new(dl->eng, dl->base, &mo, &cbs, dl, err);
     if (!dl->media)
         return -1;
+    dl->page = page;
     if (dl->cbs.on_source)
-        dl->cbs.on_source(dl->ud, "hls", NULL);
+        dl->cbs.on_source(dl->ud, download_source(dl), NULL);
     return 0;
 }
 
@@ -105,10 +109,10 @@ static void on_handover(evutil_socket_t fd, short what, void *arg)
     dl->direct = NULL;
     dl->sniffing = 0;
     dl->handing_over = 0;
-    on_notice(dl, "the URL is an HLS playlist");
+    on_notice(dl, dl->page ? "the URL is a web page" : "the URL is an HLS playlist");
     haul_error_t err;
     herr_clear(&err);
-    if (make_media(dl, &err) != 0) {
+    if (make_media(dl, dl->page, &err) != 0) {
         if (dl->cbs.on_state)
             dl->cbs.on_state(dl->ud, DIRECT_FAILED, &err);
         return;
@@ -157,11 +161,12 @@ download_t *download_new(engine_t *eng, struct event_base *base, const download_
     if (!(dl->handover = event_new(base, -1, 0, on_handover, dl)))
         abort();
     const char *mode = o->mode && o->mode[0] ? o->mode : "auto";
+    int page = strcmp(mode, "ytdlp") == 0;
     int hls = strcmp(mode, "hls") == 0 ||
               (strcmp(mode, "auto") == 0 && looks_like_playlist(o->d.url));
     int rc;
-    if (hls) {
-        rc = make_media(dl, err);
+    if (hls || page) {
+        rc = make_media(dl, page, err);
     } else {
         dl->sniffing = strcmp(mode, "auto") == 0;
         dl->o.d.sniff = dl->sniffing;
@@ -233,7 +238,7 @@ const haul_error_t *download_error(const download_t *dl)
 
 const char *download_source(const download_t *dl)
 {
-    return dl->media ? "hls" : "direct";
+    return dl->media ? (dl->page ? "ytdlp" : "hls") : "direct";
 }
 
 void download_release(download_t *dl)

@@ -1,13 +1,14 @@
 /* download: one job's download, whatever it turns out to be. The one
  * interface the scheduler and `haul get` use.
  *
- * By mode: "direct" is one resource (direct.h), "hls" an HLS playlist
- * (media.h), "auto" decides: a URL whose path ends in .m3u8 is HLS; any
- * other starts as direct, and a response that says it is a playlist
- * (Content-Type) hands over to HLS before a byte is written. What it
- * became is download_source(): "direct" or "hls" (on_source tells when it
+ * By mode: "direct" is one resource (direct.h), "hls" an HLS playlist and
+ * "ytdlp" a web page resolved by yt-dlp (both media.h). "auto" decides: a
+ * URL whose path ends in .m3u8 is HLS; any other starts as direct, and a
+ * response whose Content-Type says playlist (HLS) or web page (yt-dlp)
+ * hands over before a byte is written. What it became is
+ * download_source(): "direct", "hls" or "ytdlp" (on_source tells when it
  * is known or changes). A job that knows its source (a restart) passes it
- * as the mode, so nothing is sniffed twice.
+ * as the mode, so nothing is sniffed or resolved twice.
  *
  * Same contract as direct.h: owned by its creator; callbacks run on the
  * loop and may call download_pause/download_cancel, not download_free. */
@@ -20,7 +21,8 @@ typedef struct download download_t;
 
 typedef struct download_opts {
     direct_opts_t d;            /* URL, folders, name, network options */
-    const char *mode;           /* "auto" (also NULL or ""), "direct", "hls" */
+    const char *mode;           /* "auto" (also NULL or ""), "direct", "hls",
+                                   "ytdlp" */
     const char *format;         /* streams: see media.h */
     unsigned connections;       /* streams: fragments in flight, 0: 4 */
 } download_opts_t;
@@ -28,7 +30,7 @@ typedef struct download_opts {
 typedef struct download_cbs {
     void (*on_state)(void *ud, direct_state_t state, const haul_error_t *err);
     void (*on_notice)(void *ud, const char *message);
-    /* What the download is ("direct", "hls") and its title when known
+    /* What the download is ("direct", "hls", "ytdlp") and its title when known
      * (NULL: none), once known or when it changes. */
     void (*on_source)(void *ud, const char *source, const char *title);
 } download_cbs_t;

@@ -176,19 +176,25 @@ static int bad_at(parser_t *p, size_t line, const char *fmt, ...)
 #define bad(p, ...) bad_at((p), (p)->line, __VA_ARGS__)
 
 /* Resolves ref against the playlist's URL into a new string in *out.
- * Returns CURLUE_OK or libcurl's reason; sets no error. */
+ * Returns CURLUE_OK, CURLUE_UNSUPPORTED_SCHEME for anything but http(s)
+ * (file://, ftp://, ...), or libcurl's reason; sets no error. */
 static CURLUcode resolve(parser_t *p, const char *ref, char **out)
 {
     *out = NULL;
     CURLU *u = curl_url_dup(p->base);
     if (!u)
         abort();
-    char *s = NULL;
+    char *s = NULL, *scheme = NULL;
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, ref, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    if (uc == CURLUE_OK && strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
+        uc = CURLUE_UNSUPPORTED_SCHEME;
     if (uc == CURLUE_OK)
         uc = curl_url_get(u, CURLUPART_URL, &s, 0);
     if (uc == CURLUE_OK)
         *out = xstrdup(s);
+    curl_free(scheme);
     curl_free(s);
     curl_url_cleanup(u);
     return uc;
@@ -198,6 +204,9 @@ static CURLUcode resolve(parser_t *p, const char *ref, char **out)
 static int resolve_or_fail(parser_t *p, const char *ref, char **out)
 {
     CURLUcode uc = resolve(p, ref, out);
+    if (uc == CURLUE_UNSUPPORTED_SCHEME)
+        return bad(p, "the URI \"%.120s\" is not an http:// or https:// URL; haul fetches "
+                      "only those", ref);
     if (uc != CURLUE_OK)
         return bad(p, "the URI \"%.120s\" cannot be resolved against the playlist's URL (%s)",
                    ref, curl_url_strerror(uc));

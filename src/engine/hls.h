@@ -4,8 +4,9 @@
  * A master playlist lists variants (the same content at several bitrates)
  * and renditions (alternative audio, subtitles); a media playlist lists
  * the segments of one stream, with the keys and init sections (EXT-X-MAP)
- * they need. Every URI in the structs is absolute: relative ones are
- * resolved against the URL the playlist was fetched from. The text is
+ * they need. Every URI in the structs is an absolute http:// or https://
+ * URL (a DRM key's excepted): relative ones are resolved against the URL
+ * the playlist was fetched from, other schemes are refused. The text is
  * untrusted: sizes are capped and every malformed tag is an error naming
  * the tag and its line. */
 #ifndef HAUL_ENGINE_HLS_H
@@ -32,9 +33,9 @@ typedef enum {
 typedef struct hls_key {
     hls_key_method_t method;
     char *method_name;   /* METHOD as written */
-    char *uri;           /* absolute; NULL when absent. A DRM key's URI that
-                            cannot be resolved (skd://, data:) is kept as
-                            written */
+    char *uri;           /* absolute; NULL when absent (METHOD=NONE has no
+                            entry). A DRM key's URI that is not http(s)
+                            (skd://, data:) is kept as written */
     unsigned char iv[16];
     int has_iv;
     char *keyformat;     /* NULL = identity */
@@ -107,7 +108,7 @@ typedef struct hls_playlist {
  *     without segments, a malformed tag (the message names the tag and its
  *     line), a URI line without EXTINF/EXT-X-STREAM-INF before it, an
  *     EXTINF, EXT-X-BYTERANGE or EXT-X-STREAM-INF without its URI line
- *     (truncated), a URI that cannot be resolved;
+ *     (truncated), a URI that cannot be resolved or is not http(s);
  *   "hls_too_large": past the HLS_MAX_* caps;
  *   "bad_url": base_url is not an absolute URL. */
 int hls_parse(const char *text, size_t len, const char *base_url,

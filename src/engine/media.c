@@ -33,6 +33,7 @@
 #include "engine/fragments.h"
 #include "engine/hls.h"
 #include "engine/proc.h"
+#include "engine/resolve.h"
 #include "util/fname.h"
 #include "util/fs.h"
 
@@ -40,7 +41,7 @@
 #define PLAN_MAX (64 * 1024)
 #define DEFAULT_ATTEMPTS 5
 
-enum phase { P_NONE, P_PLAYLIST, P_FRAGMENTS, P_MERGE, P_FINALIZING };
+enum phase { P_NONE, P_RESOLVE, P_PLAYLIST, P_FRAGMENTS, P_MERGE, P_FINALIZING };
 
 /* What a playlist fetch is for. */
 enum fetch_for { FOR_TOP, FOR_VIDEO, FOR_AUDIO };
@@ -50,6 +51,9 @@ typedef struct stream {
     char *name;            /* "video", "audio" */
     char *url;             /* its media playlist */
     int fmp4;              /* has an init section: fragmented MP4 */
+    char *ext;             /* resolved whole files: their extension */
+    resolved_frag_t *frags; /* resolved streams: their fragments (plan.json) */
+    size_t nfrags;
     frag_list_t *list;
     int ended;
 } stream_t;
@@ -84,6 +88,12 @@ struct media {
     unsigned attempt;
     struct event *retry_timer;
     char *pending_audio;   /* the audio playlist still to fetch */
+
+    /* a page resolved by yt-dlp */
+    int resolve;
+    proc_t *resolver;
+    size_t job_headers;    /* headers[0..job_headers) are the job's own */
+    char *resolved_ext;    /* of the whole, after a merge */
 
     proc_t *merge;
     finalize_t *fin;
@@ -259,6 +269,10 @@ static void stop_activity(media_t *m)
         proc_kill(m->merge);
         m->merge = NULL;
     }
+    if (m->resolver) {
+        proc_kill(m->resolver);
+        m->resolver = NULL;
+    }
 }
 
 static void free_streams(media_t *m)
@@ -267,6 +281,10 @@ static void free_streams(media_t *m)
         frag_list_free(m->streams[i].list);
         free(m->streams[i].name);
         free(m->streams[i].url);
+        free(m->streams[i].ext);
+        for (size_t k = 0; k < m->streams[i].nfrags; k++)
+            free(m->streams[i].frags[k].url);
+        free(m->streams[i].frags);
     }
     memset(m->streams, 0, sizeof m->streams);
     m->nstreams = 0;
@@ -309,13 +327,31 @@ static void on_finalized(void *arg)
     notify(m, DIRECT_DONE, NULL);
 }
 
+/* What a stream's joined data is: "ts", "mp4", or a whole file's own
+ * extension. */
+static const char *native_ext(const stream_t *s)
+{
+    if (s->ext)
+        return s->ext;
+    return s->fmp4 ? "mp4" : "ts";
+}
+
 static const char *ext_of_result(const media_t *m)
 {
     if (m->container && m->container[0])
         return m->container;
     if (m->nstreams > 1)
-        return "mp4";
-    return m->streams[0].fmp4 ? "mp4" : "ts";
+        return m->resolved_ext && m->resolved_ext[0] ? m->resolved_ext : "mp4";
+    return native_ext(&m->streams[0]);
+}
+
+/* The stream called name, or NULL. */
+static stream_t *stream_named(media_t *m, const char *name)
+{
+    for (size_t i = 0; i < m->nstreams; i++)
+        if (strcmp(m->streams[i].name, name) == 0)
+            return &m->streams[i];
+    return NULL;
 }
 
 /* The name in the download folder: the forced one, else title.ext. */
@@ -392,15 +428,22 @@ static void on_merged(void *ud, int status, const char *out, size_t out_len,
 
 static const char *ffmpeg_format(const char *ext)
 {
-    return strcmp(ext, "ts") == 0 ? "mpegts" : strcmp(ext, "mkv") == 0 ? "matroska" : "mp4";
+    static const char *const map[][2] = {{"ts", "mpegts"},  {"mkv", "matroska"},
+                                         {"webm", "webm"},  {"m4a", "mp4"},
+                                         {"mp3", "mp3"},    {"ogg", "ogg"},
+                                         {"opus", "opus"},  {"flv", "flv"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcasecmp(ext, map[i][0]) == 0)
+            return map[i][1];
+    return "mp4";
 }
 
 /* Every stream is joined: merge or remux when needed, then finish. */
 static void streams_done(media_t *m)
 {
     const char *ext = ext_of_result(m);
-    const char *native = m->streams[0].fmp4 ? "mp4" : "ts";
-    if (m->nstreams == 1 && strcmp(ext, native) == 0) {
+    const char *native = native_ext(&m->streams[0]);
+    if (m->nstreams == 1 && strcasecmp(ext, native) == 0) {
         if (rename(frag_list_output(m->streams[0].list), m->result_tmp) != 0) {
             haul_error_t err;
             herr_set(&err, "io_error", false, "cannot rename in %s: %s", m->work_dir,
@@ -435,16 +478,25 @@ static void streams_done(media_t *m)
     argv[n++] = "-loglevel";
     argv[n++] = "error";
     argv[n++] = "-y";
-    argv[n++] = "-i";
-    argv[n++] = frag_list_output(m->streams[0].list);
     if (m->nstreams > 1) {
+        stream_t *v = stream_named(m, "video"), *a = stream_named(m, "audio");
+        if (!v || !a) {
+            haul_error_t err;
+            herr_set(&err, "merge_failed", false, "two streams but not one video and one audio");
+            fail(m, &err);
+            return;
+        }
         argv[n++] = "-i";
-        argv[n++] = frag_list_output(m->streams[1].list);
+        argv[n++] = frag_list_output(v->list);
+        argv[n++] = "-i";
+        argv[n++] = frag_list_output(a->list);
         argv[n++] = "-map";
         argv[n++] = "0:v?";
         argv[n++] = "-map";
         argv[n++] = "1:a";
     } else {
+        argv[n++] = "-i";
+        argv[n++] = frag_list_output(m->streams[0].list);
         argv[n++] = "-map";
         argv[n++] = "0";
     }
@@ -468,6 +520,61 @@ static void streams_done(media_t *m)
 static void on_list_end(void *ud, int ok, const haul_error_t *err);
 
 /* ---- fragment lists ------------------------------------------------------------------ */
+
+static int make_list(media_t *m, stream_t *s, const frag_t *frags, size_t n,
+                     const char **key_urls, size_t nkeys, haul_error_t *err)
+{
+    frag_list_opts_t o = {
+        .work_dir = m->work_dir,
+        .name = s->name,
+        .frags = frags,
+        .nfrags = n,
+        .key_urls = key_urls,
+        .nkeys = nkeys,
+        .connections = m->connections,
+        .max_attempts = m->max_attempts,
+        .net = &m->net,
+    };
+    s->list = frag_list_new(m->eng, m->base, &o, on_list_end, s, err);
+    return s->list ? 0 : -1;
+}
+
+/* A new stream (its list comes later). */
+static stream_t *new_stream(media_t *m, const char *name, const char *url, const char *ext)
+{
+    stream_t *s = &m->streams[m->nstreams++];
+    s->m = m;
+    s->name = xstrdup(name);
+    s->url = xstrdup(url);
+    s->ext = xstrdup(ext);
+    return s;
+}
+
+/* Keeps a copy of a resolved stream's fragments, for plan.json. */
+static void keep_frags(stream_t *s, const resolved_frag_t *rf, size_t n)
+{
+    if (!(s->frags = calloc(n, sizeof *s->frags)))
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        s->frags[i] = rf[i];
+        s->frags[i].url = xstrdup(rf[i].url);
+    }
+    s->nfrags = n;
+}
+
+/* Adds request headers (yt-dlp's) after the job's own. */
+static void add_headers(media_t *m, char *const *h, size_t n)
+{
+    if (n == 0)
+        return;
+    char **nh = realloc(m->headers, (m->net.nheaders + n) * sizeof *nh);
+    if (!nh)
+        abort();
+    m->headers = nh;
+    for (size_t i = 0; i < n; i++)
+        m->headers[m->net.nheaders++] = xstrdup(h[i]);
+    m->net.headers = (const char *const *)m->headers;
+}
 
 /* Builds stream s's fragment list from its parsed media playlist. */
 static int build_list(media_t *m, stream_t *s, const hls_playlist_t *pl, haul_error_t *err)
@@ -511,22 +618,30 @@ static int build_list(media_t *m, stream_t *s, const hls_playlist_t *pl, haul_er
         if (key >= 0)
             hls_segment_iv(pl, i, f->iv);
     }
-    frag_list_opts_t o = {
-        .work_dir = m->work_dir,
-        .name = s->name,
-        .frags = frags,
-        .nfrags = n,
-        .key_urls = key_urls,
-        .nkeys = nkeys,
-        .connections = m->connections,
-        .max_attempts = m->max_attempts,
-        .net = &m->net,
-    };
-    s->list = frag_list_new(m->eng, m->base, &o, on_list_end, s, err);
+    int rc = make_list(m, s, frags, n, key_urls, nkeys, err);
     free(frags);
     free(key_urls);
     free(key_index);
-    return s->list ? 0 : -1;
+    return rc;
+}
+
+/* Builds stream s's list from fragments yt-dlp listed (a whole file is one
+ * fragment). */
+static int build_list_resolved(media_t *m, stream_t *s, const resolved_frag_t *rf, size_t n,
+                               haul_error_t *err)
+{
+    frag_t *frags = calloc(n, sizeof *frags);
+    if (!frags)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        frags[i].url = rf[i].url;
+        frags[i].offset = rf[i].length > 0 ? rf[i].offset : 0;
+        frags[i].length = rf[i].length > 0 ? rf[i].length : -1;
+        frags[i].key = -1;
+    }
+    int rc = make_list(m, s, frags, n, NULL, 0, err);
+    free(frags);
+    return rc;
 }
 
 static void on_list_end(void *ud, int ok, const haul_error_t *err)
@@ -582,14 +697,30 @@ static int playlist_path(const media_t *m, const char *name, char *out, size_t n
     return snprintf(out, n, "%s/%s.m3u8", m->work_dir, name) < (int)n ? 0 : -1;
 }
 
+/* plan.json: the URL, title, extension, extra headers and the streams: an
+ * HLS stream by its playlist's URL (its text is kept in <name>.m3u8), a
+ * resolved one by its fragments. */
 static int save_plan(media_t *m)
 {
-    json_t *streams = json_array();
-    for (size_t i = 0; i < m->nstreams; i++)
-        json_array_append_new(streams, json_pack("{s:s, s:s}", "name", m->streams[i].name, "url",
-                                                 m->streams[i].url));
-    json_t *o = json_pack("{s:s, s:s?, s:o}", "url", m->url, "title", m->title, "streams",
-                          streams);
+    json_t *streams = json_array(), *headers = json_array();
+    for (size_t i = m->job_headers; i < m->net.nheaders; i++)
+        json_array_append_new(headers, json_string(m->headers[i]));
+    for (size_t i = 0; i < m->nstreams; i++) {
+        const stream_t *st = &m->streams[i];
+        json_t *js = json_pack("{s:s, s:s?, s:s?}", "name", st->name, "url", st->url, "ext",
+                               st->ext);
+        if (st->frags) {
+            json_t *fa = json_array();
+            for (size_t k = 0; k < st->nfrags; k++)
+                json_array_append_new(fa, json_pack("[s, I, I]", st->frags[k].url,
+                                                    (json_int_t)st->frags[k].offset,
+                                                    (json_int_t)st->frags[k].length));
+            json_object_set_new(js, "frags", fa);
+        }
+        json_array_append_new(streams, js);
+    }
+    json_t *o = json_pack("{s:s, s:s?, s:s?, s:o, s:o}", "url", m->url, "title", m->title, "ext",
+                          m->resolved_ext, "headers", headers, "streams", streams);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     int rc = text ? fs_write_atomic(m->plan_path, text, strlen(text)) : -1;
@@ -634,25 +765,55 @@ static int load_plan(media_t *m, haul_error_t *err)
         if (m->cbs.on_title)
             m->cbs.on_title(m->ud, m->title);
     }
+    set_str(&m->resolved_ext, json_string_value(json_object_get(o, "ext")));
+    json_t *headers = json_object_get(o, "headers");
+    m->net.nheaders = m->job_headers; /* drop extras of an earlier start */
+    for (size_t i = 0; i < json_array_size(headers); i++) {
+        char *h = (char *)json_string_value(json_array_get(headers, i));
+        if (h)
+            add_headers(m, &h, 1);
+    }
     int rc = 1;
     for (size_t i = 0; i < json_array_size(streams) && rc == 1; i++) {
         json_t *js = json_array_get(streams, i);
         const char *name = json_string_value(json_object_get(js, "name"));
         const char *surl = json_string_value(json_object_get(js, "url"));
+        json_t *fa = json_object_get(js, "frags");
+        if (!name || strchr(name, '/') || (!surl && !json_is_array(fa))) {
+            rc = 0;
+            break;
+        }
+        stream_t *st = new_stream(m, name, surl, json_string_value(json_object_get(js, "ext")));
+        if (json_is_array(fa)) { /* resolved fragments */
+            size_t n = json_array_size(fa);
+            resolved_frag_t *rf = calloc(n + 1, sizeof *rf);
+            if (!rf)
+                abort();
+            for (size_t k = 0; k < n; k++) {
+                json_t *f = json_array_get(fa, k);
+                rf[k].url = (char *)json_string_value(json_array_get(f, 0));
+                rf[k].offset = json_integer_value(json_array_get(f, 1));
+                rf[k].length = json_integer_value(json_array_get(f, 2));
+                if (!rf[k].url)
+                    rc = 0;
+            }
+            if (rc == 1 && (n == 0 || build_list_resolved(m, st, rf, n, err) != 0))
+                rc = n == 0 ? 0 : -1;
+            if (rc == 1)
+                keep_frags(st, rf, n);
+            free(rf);
+            continue;
+        }
         char path[PATH_MAX];
         char *pltext = NULL;
-        if (!name || !surl || playlist_path(m, name, path, sizeof path) != 0 ||
+        if (playlist_path(m, name, path, sizeof path) != 0 ||
             !(pltext = fs_read_small(path, HLS_MAX_TEXT))) {
             rc = 0;
             break;
         }
         hls_playlist_t pl;
-        stream_t *s = &m->streams[m->nstreams++];
-        s->m = m;
-        s->name = xstrdup(name);
-        s->url = xstrdup(surl);
         if (parse_media(m, pltext, strlen(pltext), surl, &pl, err) != 0 ||
-            build_list(m, s, &pl, err) != 0)
+            build_list(m, st, &pl, err) != 0)
             rc = -1;
         hls_free(&pl);
         free(pltext);
@@ -706,10 +867,7 @@ static int add_stream(media_t *m, const char *name, const char *url, const char 
         return herr_set(err, errno == ENOSPC ? "disk_full" : "io_error", false,
                         "cannot keep the playlist in %s: %s", m->work_dir, strerror(errno));
     hls_playlist_t pl;
-    stream_t *s = &m->streams[m->nstreams++];
-    s->m = m;
-    s->name = xstrdup(name);
-    s->url = xstrdup(url);
+    stream_t *s = new_stream(m, name, url, NULL);
     int rc = parse_media(m, text, len, url, &pl, err) == 0 && build_list(m, s, &pl, err) == 0
                  ? 0
                  : -1;
@@ -837,6 +995,134 @@ static void fetch(media_t *m, enum fetch_for what, const char *url)
         notify(m, DIRECT_RUNNING, NULL);
 }
 
+/* ---- resolving a page with yt-dlp ------------------------------------------------------ */
+
+/* The last line of a tool's stderr: its actual complaint. */
+static const char *last_line(const char *text)
+{
+    const char *nl = strrchr(text, '\n');
+    return nl ? nl + 1 : text;
+}
+
+static void on_resolved(void *ud, int status, const char *out, size_t out_len,
+                        const char *err_tail)
+{
+    media_t *m = ud;
+    m->resolver = NULL;
+    haul_error_t err;
+    herr_clear(&err);
+    if (status != 0) {
+        const char *why = err_tail[0] ? last_line(err_tail) : "no message";
+        if (strncmp(why, "ERROR: ", 7) == 0)
+            why += 7;
+        /* its advice to report bugs upstream is not for this user */
+        const char *noise = strstr(why, "; please report this issue");
+        herr_set(&err, "ytdlp_failed", false, "yt-dlp could not resolve %s (exit %d): %.*s",
+                 m->url, status, noise ? (int)(noise - why) : (int)strlen(why), why);
+        fail(m, &err);
+        return;
+    }
+    if (out_len > RESOLVE_MAX_JSON) {
+        herr_set(&err, "ytdlp_bad_output", false, "yt-dlp printed more than %u MiB for %s",
+                 RESOLVE_MAX_JSON >> 20, m->url);
+        fail(m, &err);
+        return;
+    }
+    resolved_t r;
+    if (resolve_parse(out ? out : "", out_len, &r, &err) != 0) {
+        resolved_free(&r);
+        fail(m, &err);
+        return;
+    }
+    set_str(&m->title, r.title ? r.title : NULL);
+    if (!m->title)
+        title_from_url(m, m->url);
+    if (m->cbs.on_title)
+        m->cbs.on_title(m->ud, m->title);
+    set_str(&m->resolved_ext, r.ext);
+    add_headers(m, r.headers, r.nheaders);
+    const char *hls_video = NULL, *hls_audio = NULL;
+    for (size_t i = 0; i < r.nstreams; i++) {
+        resolved_stream_t *rs = &r.streams[i];
+        if (rs->kind == RESOLVED_HLS) {
+            if (strcmp(rs->name, "video") == 0)
+                hls_video = rs->url;
+            else
+                hls_audio = rs->url;
+            continue;
+        }
+        stream_t *st = new_stream(m, rs->name, NULL, rs->ext);
+        if (build_list_resolved(m, st, rs->frags, rs->nfrags, &err) != 0) {
+            resolved_free(&r);
+            free_streams(m);
+            fail(m, &err);
+            return;
+        }
+        keep_frags(st, rs->frags, rs->nfrags);
+    }
+    notice(m, "yt-dlp: \"%s\", %zu stream%s", m->title, r.nstreams, r.nstreams > 1 ? "s" : "");
+    if (hls_video && !hls_audio && r.nstreams == 1) {
+        char *u = xstrdup(hls_video);
+        resolved_free(&r);
+        fetch(m, FOR_TOP, u); /* a master playlist is fine too */
+        free(u);
+        return;
+    }
+    set_str(&m->pending_audio, hls_video ? hls_audio : NULL);
+    char *first = xstrdup(hls_video ? hls_video : hls_audio);
+    resolved_free(&r);
+    if (first) {
+        fetch(m, hls_video ? FOR_VIDEO : FOR_AUDIO, first);
+        free(first);
+        return;
+    }
+    if (save_plan(m) != 0) {
+        herr_set(&err, "io_error", false, "cannot write %s: %s", m->plan_path, strerror(errno));
+        free_streams(m);
+        fail(m, &err);
+        return;
+    }
+    start_lists(m);
+}
+
+/* Runs yt-dlp -J on the page, with the job's headers and format. */
+static void start_resolve(media_t *m)
+{
+    size_t cap = 16 + 2 * m->job_headers;
+    const char **argv = calloc(cap, sizeof *argv);
+    if (!argv)
+        abort();
+    size_t n = 0;
+    argv[n++] = "yt-dlp";
+    argv[n++] = "-J";
+    argv[n++] = "--no-playlist";
+    argv[n++] = "--no-warnings";
+    char spec[128];
+    n += resolve_format_args(m->selector, argv + n, spec, sizeof spec);
+    for (size_t i = 0; i < m->job_headers; i++) {
+        argv[n++] = "--add-header";
+        argv[n++] = m->headers[i];
+    }
+    argv[n++] = "--";
+    argv[n++] = m->url;
+    argv[n] = NULL;
+    haul_error_t err;
+    m->resolver = proc_start(m->base, argv, RESOLVE_MAX_JSON, on_resolved, m, &err);
+    free(argv);
+    if (!m->resolver) {
+        if (strcmp(err.code, "tool_missing") == 0)
+            herr_set(&err, "ytdlp_missing", false,
+                     "%s is a web page; haul finds the video in a page with yt-dlp, which is "
+                     "not installed: install it (apt-get install yt-dlp), or give the video's "
+                     "own URL, or use mode direct to save the page itself",
+                     m->url);
+        fail(m, &err);
+        return;
+    }
+    m->phase = P_RESOLVE;
+    notice(m, "asking yt-dlp what the page holds");
+}
+
 /* ---- public ---------------------------------------------------------------------- */
 
 media_t *media_new(engine_t *eng, struct event_base *base, const media_opts_t *mo,
@@ -887,6 +1173,8 @@ media_t *media_new(engine_t *eng, struct event_base *base, const media_opts_t *m
         m->net.headers = (const char *const *)m->headers;
         m->net.nheaders = o->nheaders;
     }
+    m->job_headers = o->nheaders;
+    m->resolve = mo->resolve;
     if (!(m->retry_timer = evtimer_new(base, on_retry, m)))
         abort();
     if (snprintf(m->result_tmp, sizeof m->result_tmp, "%s/result", o->work_dir) >=
@@ -950,7 +1238,10 @@ int media_start(media_t *m, haul_error_t *err)
                                 m->work_dir, strerror(errno));
         }
         if (rc != 1) {
-            fetch(m, FOR_TOP, m->url);
+            if (m->resolve)
+                start_resolve(m);
+            else
+                fetch(m, FOR_TOP, m->url);
             goto out;
         }
     }
@@ -1082,6 +1373,7 @@ void media_free(media_t *m)
     free(m->fetch_url);
     free(m->text);
     free(m->pending_audio);
+    free(m->resolved_ext);
     free(m->result_path);
     free(m);
 }

@@ -1,7 +1,9 @@
 /* media: a stream downloaded as fragments: an HLS playlist (master or
  * media) becomes one or two fragment lists (video, and a separate audio
  * rendition), joined in order, merged or remuxed by ffmpeg when needed,
- * and finished like every download (finalize.c).
+ * and finished like every download (finalize.c). A web page is first
+ * resolved by yt-dlp (resolve.h) into the same kind of streams: HLS
+ * playlists, DASH fragments, or whole files (one fragment each).
  *
  * The work folder holds plan.json (what was chosen: the media playlists'
  * URLs, the title, the container) and the media playlists' text, so a
@@ -24,6 +26,8 @@ typedef struct media_opts {
     const char *format;         /* "[best|worst|720p|<N>k][:mp4|:ts|:mkv]",
                                    or just "mp4"/"ts"/"mkv"; NULL: "best" */
     unsigned connections;       /* fragments in flight, 0: 4 */
+    int resolve;                /* the URL is a web page: ask yt-dlp what
+                                   it holds (resolve.h), then download that */
 } media_opts_t;
 
 /* A new stream download; opts (and base) are copied. Returns NULL with

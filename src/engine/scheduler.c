@@ -434,7 +434,8 @@ static void start_job(sched_t *s, job_t *j)
         .keep_until_released = 1,
         },
         /* a stream stays a stream: its fragments are in the work folder */
-        .mode = strcmp(j->source, "hls") == 0 ? "hls" : j->opt.mode,
+        .mode = strcmp(j->source, "hls") == 0 || strcmp(j->source, "ytdlp") == 0 ? j->source
+                                                                                : j->opt.mode,
         .format = j->opt.format,
         .connections = (unsigned)j->opt.connections,
     };

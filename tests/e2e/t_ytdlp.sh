@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Video pages through yt-dlp (Debian's, offline: its generic extractor reads
+# the test pages served by the test origin): haul asks yt-dlp what a page
+# holds and downloads it with its own engine: a <video src> file as a
+# whole, an m3u8 through the HLS path, separate video and audio merged by
+# ffmpeg; the title names the file. A missing yt-dlp or ffmpeg, or a page
+# yt-dlp cannot resolve, fails with a message naming the tool and its words.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon_lib.sh"
+command -v yt-dlp >/dev/null || fail "yt-dlp is needed (scripts/bootstrap installs it)"
+hls_media
+start_origin
+OUT=$T/out
+mkdir -p "$OUT" "$T/nobin"
+
+# --- haul get ------------------------------------------------------------------------
+try "$HAUL" get "$ORIGIN/files/page/video.html" -d "$OUT/video" >"$T/video.out" 2>"$T/video.err"
+[ "$RC" = 0 ] || fail "a page with <video src>: exit $RC: $(cat "$T/video.err")"
+FILE=$(cat "$T/video.out")
+assert_eq "named by the page's title" "$(basename "$FILE")" "haul test video (1).mp4"
+assert_eq "the video's bytes" "$(file_sha "$FILE")" "$(file_sha "$MEDIA/plain/whole.mp4")"
+assert_contains "sniffed as a page" "$T/video.err" "the URL is a web page"
+[ "$(log_lines /files/plain/whole.mp4 | awk '$3 ~ /^20/' | wc -l)" -ge 1 ] || fail "haul did not fetch the video itself"
+ok "a page with <video src>: yt-dlp finds the file, haul downloads it, named by the title"
+
+try "$HAUL" get "$ORIGIN/files/page/hls.html" -d "$OUT/hls" >"$T/hls.out" 2>"$T/hls.err"
+[ "$RC" = 0 ] || fail "a page with an m3u8: exit $RC: $(cat "$T/hls.err")"
+FILE=$(cat "$T/hls.out")
+assert_eq "the stream's bytes" "$(file_sha "$FILE")" "$(cat "$MEDIA/plain/expected.sha256")"
+case "$FILE" in *"haul test hls (1).ts") ;; *) fail "the HLS page's file: $FILE" ;; esac
+ok "a page pointing at an m3u8: downloaded through haul's HLS path"
+
+try "$HAUL" get "$ORIGIN/files/multi/master.m3u8" --mode ytdlp -d "$OUT/multi" >"$T/multi.out" 2>"$T/multi.err"
+[ "$RC" = 0 ] || fail "mode ytdlp on a master playlist: exit $RC: $(cat "$T/multi.err")"
+FILE=$(cat "$T/multi.out")
+assert_eq "merged streams" "$(ffprobe -v error -show_entries stream=codec_type -of csv=p=0 "$FILE" | sort | tr '\n' ' ')" "audio video "
+assert_contains "two streams" "$T/multi.err" "2 streams"
+ok "mode ytdlp: separate video and audio formats, fetched by haul and merged by ffmpeg"
+
+try "$HAUL" get "$ORIGIN/files/page/nothere.html" --mode ytdlp -d "$OUT/none" 2>"$T/none.err"
+[ "$RC" != 0 ] || fail "a missing page was accepted"
+assert_contains "names yt-dlp" "$T/none.err" "yt-dlp could not resolve"
+assert_contains "with its words" "$T/none.err" "404"
+grep -q "please report" "$T/none.err" && fail "yt-dlp's bug-report advice reached the user: $(cat "$T/none.err")"
+ok "a page yt-dlp cannot resolve: an error naming yt-dlp, with its message"
+
+# no yt-dlp on PATH (haul itself is run by its full path)
+try env PATH="$T/nobin" "$HAUL" get "$ORIGIN/files/page/video.html" -d "$OUT/nytdlp" 2>"$T/nytdlp.err"
+[ "$RC" != 0 ] || fail "a page without yt-dlp was accepted"
+assert_contains "missing yt-dlp" "$T/nytdlp.err" "yt-dlp, which is not installed"
+[ -z "$(find "$OUT/nytdlp" -maxdepth 1 -type f 2>/dev/null)" ] || fail "a file was saved without yt-dlp"
+# no ffmpeg: separate audio cannot be merged
+try env PATH="$T/nobin" "$HAUL" get "$ORIGIN/files/multi/master.m3u8" -d "$OUT/nffmpeg" 2>"$T/nffmpeg.err"
+[ "$RC" != 0 ] || fail "a merge without ffmpeg was accepted"
+assert_contains "missing ffmpeg" "$T/nffmpeg.err" "ffmpeg is not installed"
+ok "no yt-dlp, no ffmpeg: errors that name the missing tool and how to install it"
+
+# --- the daemon --------------------------------------------------------------------------
+start_daemon
+id=$(create_job "{\"url\": \"$ORIGIN/files/page/video.html\", \"max_speed\": 50000}")
+wait_running_bytes "$id" 60000 60
+assert_eq "source" "$(jget .source <<<"$JOB")" ytdlp
+assert_eq "title" "$(jget .title <<<"$JOB")" "haul test video (1)"
+api POST "/api/jobs/$id/pause"
+expect_status 200 "pause"
+api POST "/api/jobs/$id/resume"
+expect_status 200 "resume"
+wait_state "$id" done 120
+assert_eq "file" "$(jget .filename <<<"$JOB")" "haul test video (1).mp4"
+assert_eq "bytes" "$(file_sha "$D_DIR/haul test video (1).mp4")" "$(file_sha "$MEDIA/plain/whole.mp4")"
+api GET "/api/jobs/$id/events"
+expect_status 200 "history"
+asked=$(grep -o "asking yt-dlp" <<<"$BODY" | wc -l)
+assert_eq "yt-dlp runs once (the resume reads the kept plan)" "$asked" 1
+ok "daemon: a page job reports source ytdlp and the title, pauses and resumes without asking yt-dlp again"
+
+id=$(create_job "{\"url\": \"$ORIGIN/files/page/nothere.html\", \"mode\": \"ytdlp\"}")
+wait_state "$id" failed 60
+assert_eq "error code" "$(jget .error.code <<<"$JOB")" ytdlp_failed
+ok "daemon: a page yt-dlp cannot resolve fails with ytdlp_failed"
