@@ -144,8 +144,9 @@ static const cli_option_t ADD_OPTIONS[] = {
     {OPT_PRIORITY, "priority", "N", "-100..100, higher starts first (0)"},
     {OPT_SHA256, "sha256", "HEX", "the expected SHA-256; the job fails if the file differs"},
     {'H', "header", "'K: V'", "send an extra request header (repeatable)"},
-    {OPT_MODE, "mode", "MODE", "auto or direct (auto)"},
-    {OPT_FORMAT, "format", "FMT", "the format for pages resolved by yt-dlp (best)"},
+    {OPT_MODE, "mode", "MODE", "auto (default), direct, hls or ytdlp"},
+    {OPT_FORMAT, "format", "FMT", "streams: best, worst, 720p, 800k; :mp4 remuxes (best)"},
+    {'N', "connections", "N", "streams: fragments in flight, 1..16 (4)"},
     CLIENT_COMMON_OPTIONS,
 };
 
@@ -177,6 +178,14 @@ static int add_opt(void *ud, int key, const char *arg)
             return client_usage_error(c, "--max-speed takes bytes/s like 500K or 2M, not "
                                          "\"%s\"", arg);
         json_object_set_new(a->opts, "max_speed", json_integer(v));
+        break;
+    }
+    case 'N': {
+        long v;
+        if (parse_long(arg, &v) != 0 || v < 1 || v > 16)
+            return client_usage_error(c, "--connections takes a number from 1 to 16, not \"%s\"",
+                                      arg);
+        json_object_set_new(a->opts, "connections", json_integer(v));
         break;
     }
     case OPT_PRIORITY: {

@@ -360,7 +360,7 @@ int cmd_get(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (download_check(dopts.mode, dopts.format, &err) != 0) {
-        fprintf(stderr, "haul get: --%s %s\n", strcmp(err.code, "bad_mode") == 0 ? "mode" : "format",
+        fprintf(stderr, "haul get: --%s: %s\n", strcmp(err.code, "bad_mode") == 0 ? "mode" : "format",
                 err.message);
         return EXIT_USAGE;
     }
