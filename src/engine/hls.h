@@ -134,7 +134,10 @@ int hls_check_media(const hls_playlist_t *pl, int allow_live, haul_error_t *err)
  *   "<N>k", "<N>m" or a plain number (decimals allowed: "1.5m"): a cap on
  *     BANDWIDTH in bits/s (k = 1000): the best variant under it, else the
  *     one with the lowest bandwidth.
- * Further ties go to the one listed first. Returns the index into
+ * Audio-only variants (no RESOLUTION, CODECS all audio) are considered only
+ * when every variant is one; "<N>p" skips variants without RESOLUTION and
+ * acts as "best" when none has one. Further ties go to the one listed
+ * first. Returns the index into
  * pl->variants, or -1 with "bad_format" (naming what is accepted) for an
  * unknown format, or "hls_bad_playlist" when pl has no variants. */
 int hls_pick_variant(const hls_playlist_t *pl, const char *format, haul_error_t *err);

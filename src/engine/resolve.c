@@ -210,3 +210,60 @@ size_t resolve_format_args(const char *sel, const char **argv, char *spec, size_
     argv[1] = spec;
     return 2;
 }
+
+int resolve_entries(const char *text, size_t len, resolved_entry_t **entries, size_t *n,
+                    char **title, int *single, haul_error_t *err)
+{
+    *entries = NULL;
+    *n = 0;
+    *title = NULL;
+    *single = 0;
+    json_error_t jerr;
+    json_t *o = json_loadb(text, len, 0, &jerr);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return herr_set(err, "ytdlp_bad_output", false,
+                        "yt-dlp printed no JSON object (%s at line %d)", jerr.text, jerr.line);
+    }
+    const char *type = json_string_value(json_object_get(o, "_type"));
+    *title = xstrdup(json_string_value(json_object_get(o, "title")));
+    if (!type || strcmp(type, "playlist") != 0) {
+        *single = 1;
+        json_decref(o);
+        return 0;
+    }
+    json_t *list = json_object_get(o, "entries");
+    size_t cap = json_array_size(list);
+    if (cap > RESOLVE_MAX_ENTRIES)
+        cap = RESOLVE_MAX_ENTRIES;
+    if (cap && !(*entries = calloc(cap, sizeof **entries)))
+        abort();
+    for (size_t i = 0; i < json_array_size(list) && *n < cap; i++) {
+        json_t *e = json_array_get(list, i);
+        const char *url = json_string_value(json_object_get(e, "url"));
+        if (!url)
+            url = json_string_value(json_object_get(e, "webpage_url"));
+        if (!is_http(url))
+            continue;
+        (*entries)[*n].url = xstrdup(url);
+        (*entries)[*n].title = xstrdup(json_string_value(json_object_get(e, "title")));
+        (*n)++;
+    }
+    json_decref(o);
+    if (*n == 0) {
+        free(*entries);
+        *entries = NULL;
+        return herr_set(err, "ytdlp_bad_output", false,
+                        "the playlist has no entry with an http(s) URL");
+    }
+    return 0;
+}
+
+void resolved_entries_free(resolved_entry_t *entries, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(entries[i].url);
+        free(entries[i].title);
+    }
+    free(entries);
+}

@@ -50,6 +50,23 @@ int resolve_parse(const char *json, size_t len, resolved_t *out, haul_error_t *e
 
 void resolved_free(resolved_t *r);
 
+#define RESOLVE_MAX_ENTRIES 1000 /* jobs one playlist may create */
+
+typedef struct resolved_entry {
+    char *url;                   /* http(s) */
+    char *title;                 /* may be NULL */
+} resolved_entry_t;
+
+/* Parses `yt-dlp -J --flat-playlist` output: *entries (caller frees with
+ * resolved_entries_free) gets each entry with an http(s) URL, in order,
+ * at most RESOLVE_MAX_ENTRIES; *title the playlist's (caller frees, may be
+ * NULL). A single video (not a playlist) gives 0 entries and *single = 1.
+ * Returns 0, or -1 with err ("ytdlp_bad_output"). */
+int resolve_entries(const char *json, size_t len, resolved_entry_t **entries, size_t *n,
+                    char **title, int *single, haul_error_t *err);
+
+void resolved_entries_free(resolved_entry_t *entries, size_t n);
+
 /* The arguments yt-dlp gets for a job's format (see media.h): fills argv
  * (room for 8) after argv[0..] with "-f SPEC" when the format selects
  * something other than yt-dlp's default; spec is the buffer for it.

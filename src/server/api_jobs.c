@@ -34,6 +34,21 @@ void api_jobs_create(server_t *srv, struct evhttp_request *req, const char *id)
     json_t *body = read_json(req, 0);
     if (!body)
         return;
+    json_t *pl = json_object_get(body, "playlist");
+    if (pl) {
+        if (!json_is_boolean(pl)) {
+            reply_error(req, 422, "invalid_field", "playlist",
+                        "playlist: must be true or false");
+            json_decref(body);
+            return;
+        }
+        int want = json_is_true(pl);
+        json_object_del(body, "playlist");
+        if (want) {
+            api_playlist_create(srv, req, body); /* takes body */
+            return;
+        }
+    }
     const char *field;
     haul_error_t err;
     job_t *j = job_from_request(body, &field, &err);

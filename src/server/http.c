@@ -352,6 +352,7 @@ void server_free(server_t *srv)
         return;
     if (srv->sched)
         sched_set_listener(srv->sched, NULL, NULL);
+    api_playlist_cancel_all(srv);
     if (srv->events)
         events_free(srv->events);
     if (srv->http)

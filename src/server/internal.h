@@ -31,6 +31,7 @@ struct server {
     int64_t started_ms;
     uint64_t requests;      /* answered, for /metrics */
     events_t *events;
+    struct playlist_req *playlists; /* POSTs waiting for yt-dlp */
 };
 
 /* A route's handler; id is the path's {id} segment or NULL. */
@@ -75,6 +76,13 @@ void stats_serve(server_t *srv, struct evhttp_request *req, const char *id);
 void stats_metrics(server_t *srv, struct evhttp_request *req, const char *id);
 void stats_healthz(server_t *srv, struct evhttp_request *req, const char *id);
 /* A file of the web UI at path ("/" is index.html), or 404; open (no token). */
+/* api_playlist.c: POST /api/jobs with "playlist": true (body taken, without
+ * the "playlist" key): one job per entry, answered when yt-dlp has read it. */
+void api_playlist_create(server_t *srv, struct evhttp_request *req, json_t *body);
+
+/* Answers every request still waiting for yt-dlp with 503 and stops yt-dlp. */
+void api_playlist_cancel_all(server_t *srv);
+
 void web_serve(server_t *srv, struct evhttp_request *req, const char *path);
 
 /* The body of /api/stats (a new reference). */

@@ -190,7 +190,7 @@ static int get_headers(json_t *v, job_options_t *o, const char **field, haul_err
 #define MAX_CONNECTIONS 16
 
 static const char *const KNOWN =
-    "url, dir, filename, mode, format, max_speed, connections, priority, sha256, headers";
+    "url, dir, filename, mode, format, max_speed, connections, priority, sha256, headers, playlist";
 
 job_t *job_from_request(json_t *body, const char **field, haul_error_t *err)
 {

@@ -78,3 +78,28 @@ id=$(create_job "{\"url\": \"$ORIGIN/files/page/nothere.html\", \"mode\": \"ytdl
 wait_state "$id" failed 60
 assert_eq "error code" "$(jget .error.code <<<"$JOB")" ytdlp_failed
 ok "daemon: a page yt-dlp cannot resolve fails with ytdlp_failed"
+
+# --- a playlist: one job per entry ---------------------------------------------------------
+api POST /api/jobs "{\"url\": \"$ORIGIN/files/page/two.html\", \"playlist\": true, \"dir\": \"two\"}"
+expect_status 201 "a playlist"
+assert_eq "entries" "$(jget .count <<<"$BODY")" 2
+ids=$(python3 -c 'import json,sys; print(" ".join(j["id"] for j in json.load(sys.stdin)["jobs"]))' <<<"$BODY")
+urls=$(python3 -c 'import json,sys; print(" ".join(sorted(j["url"].rsplit("/", 1)[1] for j in json.load(sys.stdin)["jobs"])))' <<<"$BODY")
+assert_eq "entry URLs" "$urls" "index.m3u8 whole.mp4"
+dirs=$(python3 -c 'import json,sys; print(" ".join(j["options"]["dir"] for j in json.load(sys.stdin)["jobs"]))' <<<"$BODY")
+assert_eq "the request's options on each" "$dirs" "two two"
+# shellcheck disable=SC2086
+wait_jobs 120 "j['state'] == 'done'" $ids
+[ "$(find "$D_DIR/two" -maxdepth 1 -type f | wc -l)" = 2 ] || fail "two files expected in two/: $(ls "$D_DIR/two")"
+ok "playlist: true creates one job per entry (with the request's options), and both finish"
+
+api POST /api/jobs "{\"url\": \"$ORIGIN/files/page/video.html\", \"playlist\": true}"
+expect_status 201 "one video with playlist: true"
+assert_eq "one job" "$(jget .count <<<"$BODY")" 1
+api POST /api/jobs "{\"url\": \"$ORIGIN/files/page/nothere.html\", \"playlist\": true}"
+expect_error 422 ytdlp_failed "a missing playlist page"
+api POST /api/jobs "{\"url\": \"$ORIGIN/files/page/two.html\", \"playlist\": \"yes\"}"
+expect_error 422 invalid_field "playlist: \"yes\""
+api POST /api/jobs "{\"url\": \"$ORIGIN/files/page/two.html\", \"playlist\": true, \"format\": \"hd\"}"
+expect_error 422 invalid_field "a bad format with playlist: true"
+ok "playlist: true on one video gives one job; yt-dlp's failure and bad options are 422 with the reason"

@@ -339,6 +339,17 @@ EOF
 </video>
 </body></html>
 EOF
+    # two videos on one page: yt-dlp reads it as a playlist of two entries
+    cat >two.html <<'EOF'
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>haul test two</title></head>
+<body><h1>haul test two</h1>
+<video src="../plain/whole.mp4" controls width="320" height="180"></video>
+<video controls width="320" height="180">
+<source src="../plain/index.m3u8" type="application/x-mpegURL">
+</video>
+</body></html>
+EOF
 }
 
 make_bench() {
