@@ -26,7 +26,7 @@
 
 enum {
     OPT_MAX_SPEED = 256, OPT_SHA256, OPT_PROXY, OPT_CONNECT_TIMEOUT,
-    OPT_STALL_TIMEOUT, OPT_RETRIES, OPT_SYNC, OPT_CACERT, OPT_MODE, OPT_FORMAT,
+    OPT_STALL_TIMEOUT, OPT_RETRIES, OPT_SYNC, OPT_CACERT, OPT_MODE, OPT_FORMAT, OPT_RECORD,
 };
 
 static const cli_option_t GET_OPTIONS[] = {
@@ -35,6 +35,7 @@ static const cli_option_t GET_OPTIONS[] = {
     {OPT_MODE, "mode", "MODE", "auto (default: sniffs HLS), direct or hls"},
     {OPT_FORMAT, "format", "FMT", "streams: best, worst, 720p, 800k; :mp4 remuxes (best:mp4)"},
     {'N', "connections", "N", "streams: fragments in flight (4)"},
+    {OPT_RECORD, "record", NULL, "record a live stream until Ctrl-C (then finish the file)"},
     {OPT_MAX_SPEED, "max-speed", "RATE", "limit the speed, bytes/s: 500K, 2M"},
     {OPT_SHA256, "sha256", "HEX", "verify the file's SHA-256; keep it only if it matches"},
     {'H', "header", "'K: V'", "send an extra request header (repeatable)"},
@@ -59,6 +60,7 @@ typedef struct get_ctx {
     double started;
     int64_t start_bytes;    /* already on disk when this run began */
     int bar_shown;
+    int stopping_recording;
     char work_dir[PATH_MAX];
 } get_ctx_t;
 
@@ -228,6 +230,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     download_status(g->dl, &st);
     if (st.state == DIRECT_FINALIZING) /* nearly there: let it finish */
         return;
+    if (!g->stopping_recording && download_stop_recording(g->dl)) {
+        g->stopping_recording = 1; /* the first Ctrl-C ends a recording cleanly */
+        clear_bar(g);
+        fprintf(stderr, "\nhaul: finishing the recording (Ctrl-C again to stop at once and keep "
+                        "the data)\n");
+        return;
+    }
     download_pause(g->dl);
     download_status(g->dl, &st);
     clear_bar(g);
@@ -304,6 +313,7 @@ int cmd_get(int argc, char **argv)
         case OPT_SHA256: o.sha256 = optarg; break;
         case OPT_SYNC: o.sync = 1; break;
         case OPT_MODE: dopts.mode = optarg; break;
+        case OPT_RECORD: dopts.record = 1; break;
         case OPT_FORMAT: dopts.format = optarg; break;
         case 'N':
             if (parse_long(optarg, &l) != 0 || l < 1 || l > 32) {

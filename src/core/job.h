@@ -43,6 +43,7 @@ typedef struct job_options {
     int64_t max_speed;  /* bytes/s, 0 = unlimited */
     int connections;    /* streams: fragments in flight (1-16) */
     int priority;       /* higher runs first */
+    int record;         /* a live HLS stream is recorded (until paused) */
     char *sha256;       /* expected lowercase hex, "" = none */
     char **headers;     /* extra request headers "Name: value" */
     size_t nheaders;

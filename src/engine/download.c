@@ -89,7 +89,8 @@ static void on_title(void *ud, const char *title)
 static int make_media(download_t *dl, int page, haul_error_t *err)
 {
     media_opts_t mo = {.base = &dl->o.d, .format = dl->o.format,
-                       .connections = dl->o.connections, .resolve = page};
+                       .connections = dl->o.connections, .resolve = page,
+                       .record = dl->o.record};
     direct_cbs_t cbs = {on_state, on_notice, on_title};
     dl->media = media_new(dl->eng, dl->base, &mo, &cbs, dl, err);
     if (!dl->media)
@@ -239,6 +240,11 @@ const haul_error_t *download_error(const download_t *dl)
 const char *download_source(const download_t *dl)
 {
     return dl->media ? (dl->page ? "ytdlp" : "hls") : "direct";
+}
+
+int download_stop_recording(download_t *dl)
+{
+    return dl->media ? media_stop_recording(dl->media) : 0;
 }
 
 void download_release(download_t *dl)

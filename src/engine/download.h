@@ -25,6 +25,7 @@ typedef struct download_opts {
                                    "ytdlp" */
     const char *format;         /* streams: see media.h */
     unsigned connections;       /* streams: fragments in flight, 0: 4 */
+    int record;                 /* a live HLS playlist is recorded */
 } download_opts_t;
 
 typedef struct download_cbs {
@@ -52,6 +53,10 @@ void download_status(download_t *dl, direct_status_t *st);
 const char *download_result_path(const download_t *dl);
 const haul_error_t *download_error(const download_t *dl);
 const char *download_source(const download_t *dl);
+/* A recording stops taking new segments and finishes (DONE when the file
+ * is in place). Returns 1, or 0 when dl is not recording (nothing done). */
+int download_stop_recording(download_t *dl);
+
 void download_release(download_t *dl);
 int download_busy(const download_t *dl);
 void download_free(download_t *dl);

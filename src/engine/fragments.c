@@ -86,8 +86,10 @@ struct frag_list {
     size_t nfrags;
     key_item_t *keys;
     size_t nkeys;
+    size_t cap;            /* room in frags */
     unsigned max_attempts;
-    uint64_t fingerprint;
+    int open_ended;        /* more fragments may come (a live recording):
+                              all joined is not the end */
 
     transfer_opts_t net;   /* owned copies of the strings */
     char **headers;
@@ -123,11 +125,13 @@ static int frag_path(const frag_list_t *fl, size_t i, int part, char *out, size_
                : -1;
 }
 
-/* FNV-1a over what identifies the list: fragment URLs and ranges. */
-static uint64_t fingerprint(const frag_list_t *fl)
+/* FNV-1a over what identifies the first n fragments: URLs and ranges. The
+ * record holds it for the joined ones, so a list that only grew (a live
+ * recording) still matches its record, and one that changed does not. */
+static uint64_t fingerprint(const frag_list_t *fl, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < fl->nfrags; i++) {
+    for (size_t i = 0; i < n; i++) {
         const frag_item_t *f = &fl->frags[i];
         for (const char *p = f->url; *p; p++)
             h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
@@ -142,26 +146,29 @@ static int save_record(frag_list_t *fl)
     char text[160];
     int n = snprintf(text, sizeof text,
                      "{\"fingerprint\":\"%016llx\",\"joined\":%zu,\"bytes\":%lld}\n",
-                     (unsigned long long)fl->fingerprint, fl->joined,
+                     (unsigned long long)fingerprint(fl, fl->joined), fl->joined,
                      (long long)fl->out_len);
     return fs_write_atomic(fl->state_path, text, (size_t)n);
 }
 
-/* The record, when it belongs to this list: *joined and *bytes. */
+/* The record, when it belongs to this list: *joined and *bytes. Returns
+ * 0, 1 when there is none, -1 when it is another list's (or unreadable). */
 static int load_record(frag_list_t *fl, size_t *joined, int64_t *bytes)
 {
     char *text = fs_read_small(fl->state_path, STATE_MAX);
     if (!text)
-        return -1;
+        return errno == ENOENT ? 1 : -1;
     json_error_t jerr;
     json_t *o = json_loads(text, 0, &jerr);
     free(text);
-    char fp[17];
-    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)fl->fingerprint);
     const char *got = json_string_value(json_object_get(o, "fingerprint"));
     json_int_t j = json_integer_value(json_object_get(o, "joined"));
     json_int_t b = json_integer_value(json_object_get(o, "bytes"));
-    int ok = got && strcmp(got, fp) == 0 && j >= 0 && (size_t)j <= fl->nfrags && b >= 0;
+    int ok = got && j >= 0 && (size_t)j <= fl->nfrags && b >= 0;
+    char fp[17];
+    if (ok)
+        snprintf(fp, sizeof fp, "%016llx", (unsigned long long)fingerprint(fl, (size_t)j));
+    ok = ok && strcmp(got, fp) == 0;
     json_decref(o);
     if (!ok)
         return -1;
@@ -551,7 +558,7 @@ static void frag_on_done(void *ud, CURLcode cc, long status, int aborted, const 
         fl->finished_bytes += s->got;
         if (join(fl) != 0)
             return;
-        if (fl->joined == fl->nfrags) {
+        if (fl->joined == fl->nfrags && !fl->open_ended) {
             end(fl, NULL);
             return;
         }
@@ -693,7 +700,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_list_opts_t *o,
                            frag_list_end_fn on_end, void *ud, haul_error_t *err)
 {
-    if (!o->work_dir || !o->name || o->nfrags == 0) {
+    if (!o->work_dir || !o->name || (o->nfrags == 0 && !o->open_ended)) {
         herr_set(err, "bad_option", false, "a fragment list needs a folder, a name and fragments");
         return NULL;
     }
@@ -716,11 +723,13 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
         fl->max_attempts = 100; /* tries are counted in a byte */
     if (!(fl->work_dir = strdup(o->work_dir)) || !(fl->name = strdup(o->name)))
         abort();
-    fl->frags = calloc(o->nfrags, sizeof *fl->frags);
+    fl->frags = calloc(o->nfrags ? o->nfrags : 1, sizeof *fl->frags);
     fl->keys = o->nkeys ? calloc(o->nkeys, sizeof *fl->keys) : NULL;
     if (!fl->frags || (o->nkeys && !fl->keys))
         abort();
     fl->nfrags = o->nfrags;
+    fl->cap = o->nfrags;
+    fl->open_ended = o->open_ended;
     for (size_t i = 0; i < o->nfrags; i++) {
         frag_item_t *f = &fl->frags[i];
         if (!(f->url = strdup(o->frags[i].url)))
@@ -737,7 +746,7 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
     unsigned n = o->connections ? o->connections : DEFAULT_CONNECTIONS;
     if (n > MAX_CONNECTIONS)
         n = MAX_CONNECTIONS;
-    if ((size_t)n > o->nfrags)
+    if ((size_t)n > o->nfrags && !o->open_ended)
         n = (unsigned)o->nfrags;
     fl->nslots = n;
     if (!(fl->slots = calloc(n, sizeof *fl->slots)))
@@ -761,7 +770,6 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
                 abort();
         fl->net.headers = (const char *const *)fl->headers;
     }
-    fl->fingerprint = fingerprint(fl);
     fl->timer = evtimer_new(base, on_timer, fl);
     if (!fl->timer)
         abort();
@@ -778,15 +786,20 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
     return fl;
 }
 
+void frag_list_clean(frag_list_t *fl);
+
 int frag_list_start(frag_list_t *fl, haul_error_t *err)
 {
     if (fl->state == L_RUNNING)
         return 0;
     size_t joined = 0;
     int64_t bytes = 0;
-    if (load_record(fl, &joined, &bytes) != 0) {
+    int rec = load_record(fl, &joined, &bytes);
+    if (rec != 0) {
         joined = 0;
         bytes = 0;
+        if (rec < 0)
+            frag_list_clean(fl); /* the files belong to another list */
     }
     fl->out_fd = open(fl->out_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fl->out_fd < 0)
@@ -839,7 +852,7 @@ int frag_list_start(frag_list_t *fl, haul_error_t *err)
         *err = fl->err;
         return -1;
     }
-    if (fl->joined == fl->nfrags) {
+    if (fl->joined == fl->nfrags && !fl->open_ended) {
         end(fl, NULL);
         return 0;
     }
@@ -874,7 +887,9 @@ void frag_list_progress(const frag_list_t *fl, frag_progress_t *p)
     p->bytes_done = fl->finished_bytes + arriving;
     p->frags_done = fl->finished;
     p->nfrags = fl->nfrags;
-    if (fl->finished == fl->nfrags)
+    if (fl->open_ended)
+        p->bytes_total = -1; /* a recording: nobody knows */
+    else if (fl->finished == fl->nfrags)
         p->bytes_total = fl->finished_bytes;
     else if (fl->finished > 0)
         p->bytes_total = fl->finished_bytes +
@@ -884,6 +899,55 @@ void frag_list_progress(const frag_list_t *fl, frag_progress_t *p)
         p->bytes_total = -1;
     if (p->bytes_total >= 0 && p->bytes_total < p->bytes_done)
         p->bytes_total = p->bytes_done;
+}
+
+int frag_list_append(frag_list_t *fl, const frag_t *frags, size_t n,
+                     const char *const *key_urls, size_t nkeys, haul_error_t *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (frags[i].key >= (int)nkeys)
+            return herr_set(err, "bad_option", false, "an appended fragment names no key");
+    if (nkeys > fl->nkeys) { /* new keys after the known ones */
+        key_item_t *nk = realloc(fl->keys, nkeys * sizeof *nk);
+        if (!nk)
+            abort();
+        memset(nk + fl->nkeys, 0, (nkeys - fl->nkeys) * sizeof *nk);
+        for (size_t k = fl->nkeys; k < nkeys; k++)
+            if (!(nk[k].url = strdup(key_urls[k])))
+                abort();
+        fl->keys = nk;
+        fl->nkeys = nkeys;
+    }
+    if (fl->nfrags + n > fl->cap) {
+        size_t cap = fl->cap ? fl->cap : 16;
+        while (cap < fl->nfrags + n)
+            cap *= 2;
+        frag_item_t *nf = realloc(fl->frags, cap * sizeof *nf);
+        if (!nf)
+            abort();
+        fl->frags = nf;
+        fl->cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        frag_item_t *f = &fl->frags[fl->nfrags++];
+        memset(f, 0, sizeof *f);
+        if (!(f->url = strdup(frags[i].url)))
+            abort();
+        f->offset = frags[i].offset;
+        f->length = frags[i].length;
+        f->key = frags[i].key;
+        memcpy(f->iv, frags[i].iv, 16);
+        f->state = F_TODO;
+    }
+    fill(fl);
+    return 0;
+}
+
+void frag_list_close(frag_list_t *fl)
+{
+    fl->open_ended = 0;
+    if (fl->state == L_RUNNING && fl->joined == fl->nfrags && busy_slots(fl) == 0)
+        end(fl, NULL);
 }
 
 const char *frag_list_output(const frag_list_t *fl)

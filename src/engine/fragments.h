@@ -47,6 +47,9 @@ typedef struct frag_list_opts {
     const transfer_opts_t *net; /* headers, agent, proxy, CA, timeouts and
                                    max_speed (shared by the connections);
                                    its url and range are ignored; copied */
+    int open_ended;            /* a live recording: fragments are appended
+                                  as they appear (frag_list_append), and the
+                                  list ends only after frag_list_close() */
 } frag_list_opts_t;
 
 typedef struct frag_progress {
@@ -78,6 +81,16 @@ int frag_list_start(frag_list_t *fl, haul_error_t *err);
  * fragments in flight are dropped. No callback runs afterwards until the
  * next start. */
 void frag_list_pause(frag_list_t *fl);
+
+/* Adds fragments at the end (a live recording); they start at once when
+ * the list runs. key_urls is the whole key list (the known ones first, in
+ * the same order). Returns 0, or -1 with err on a bad key index. */
+int frag_list_append(frag_list_t *fl, const frag_t *frags, size_t n,
+                     const char *const *key_urls, size_t nkeys, haul_error_t *err);
+
+/* No more fragments will come: the list ends (on_end, possibly at once)
+ * when every one is joined. */
+void frag_list_close(frag_list_t *fl);
 
 /* A snapshot of the progress. */
 void frag_list_progress(const frag_list_t *fl, frag_progress_t *p);

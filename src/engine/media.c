@@ -36,6 +36,7 @@
 #include "engine/resolve.h"
 #include "util/fname.h"
 #include "util/fs.h"
+#include "util/hex.h"
 
 #define MAX_STREAMS 2
 #define PLAN_MAX (64 * 1024)
@@ -52,8 +53,21 @@ typedef struct stream {
     char *url;             /* its media playlist */
     int fmp4;              /* has an init section: fragmented MP4 */
     char *ext;             /* resolved whole files: their extension */
-    resolved_frag_t *frags; /* resolved streams: their fragments (plan.json) */
-    size_t nfrags;
+    /* streams kept in plan.json as fragments (resolved, live) */
+    frag_t *kept;          /* urls owned */
+    size_t nkept, kept_cap;
+    char **keys;           /* their AES-128 key URLs */
+    size_t nkeys;
+    /* a live playlist being recorded */
+    int live;
+    int closed;            /* no more refreshes: the list may end */
+    uint64_t last_msn;     /* the newest segment taken */
+    char *last_map;        /* the init section last taken */
+    double target;         /* seconds between refreshes */
+    transfer_t *refresh;
+    unsigned refresh_failures; /* in a row */
+    char *rtext;
+    size_t rtext_len, rtext_cap;
     frag_list_t *list;
     int ended;
 } stream_t;
@@ -91,6 +105,8 @@ struct media {
 
     /* a page resolved by yt-dlp */
     int resolve;
+    int record;            /* a live playlist is recorded, not refused */
+    struct event *refresh_timer;
     proc_t *resolver;
     size_t job_headers;    /* headers[0..job_headers) are the job's own */
     char *resolved_ext;    /* of the whole, after a merge */
@@ -262,9 +278,16 @@ static void stop_activity(media_t *m)
         m->xfer = NULL;
     }
     evtimer_del(m->retry_timer);
-    for (size_t i = 0; i < m->nstreams; i++)
+    if (m->refresh_timer)
+        evtimer_del(m->refresh_timer);
+    for (size_t i = 0; i < m->nstreams; i++) {
+        if (m->streams[i].refresh) {
+            transfer_abort(m->streams[i].refresh);
+            m->streams[i].refresh = NULL;
+        }
         if (m->streams[i].list)
             frag_list_pause(m->streams[i].list);
+    }
     if (m->merge) {
         proc_kill(m->merge);
         m->merge = NULL;
@@ -282,9 +305,17 @@ static void free_streams(media_t *m)
         free(m->streams[i].name);
         free(m->streams[i].url);
         free(m->streams[i].ext);
-        for (size_t k = 0; k < m->streams[i].nfrags; k++)
-            free(m->streams[i].frags[k].url);
-        free(m->streams[i].frags);
+        stream_t *st = &m->streams[i];
+        if (st->refresh)
+            transfer_abort(st->refresh);
+        for (size_t k = 0; k < st->nkept; k++)
+            free((char *)st->kept[k].url);
+        free(st->kept);
+        for (size_t k = 0; k < st->nkeys; k++)
+            free(st->keys[k]);
+        free(st->keys);
+        free(st->last_map);
+        free(st->rtext);
     }
     memset(m->streams, 0, sizeof m->streams);
     m->nstreams = 0;
@@ -534,6 +565,7 @@ static int make_list(media_t *m, stream_t *s, const frag_t *frags, size_t n,
         .connections = m->connections,
         .max_attempts = m->max_attempts,
         .net = &m->net,
+        .open_ended = s->live && !s->closed,
     };
     s->list = frag_list_new(m->eng, m->base, &o, on_list_end, s, err);
     return s->list ? 0 : -1;
@@ -550,16 +582,73 @@ static stream_t *new_stream(media_t *m, const char *name, const char *url, const
     return s;
 }
 
-/* Keeps a copy of a resolved stream's fragments, for plan.json. */
-static void keep_frags(stream_t *s, const resolved_frag_t *rf, size_t n)
+/* Keeps a copy of a fragment (the url too), for plan.json. */
+static void kept_add(stream_t *s, const frag_t *f)
 {
-    if (!(s->frags = calloc(n, sizeof *s->frags)))
-        abort();
-    for (size_t i = 0; i < n; i++) {
-        s->frags[i] = rf[i];
-        s->frags[i].url = xstrdup(rf[i].url);
+    if (s->nkept == s->kept_cap) {
+        s->kept_cap = s->kept_cap ? 2 * s->kept_cap : 16;
+        frag_t *nk = realloc(s->kept, s->kept_cap * sizeof *nk);
+        if (!nk)
+            abort();
+        s->kept = nk;
     }
-    s->nfrags = n;
+    s->kept[s->nkept] = *f;
+    s->kept[s->nkept].url = xstrdup(f->url);
+    s->nkept++;
+}
+
+/* The index of a key URL in the stream's key list (added when new). */
+static int kept_key(stream_t *s, const char *url)
+{
+    for (size_t k = 0; k < s->nkeys; k++)
+        if (strcmp(s->keys[k], url) == 0)
+            return (int)k;
+    char **nk = realloc(s->keys, (s->nkeys + 1) * sizeof *nk);
+    if (!nk)
+        abort();
+    s->keys = nk;
+    s->keys[s->nkeys] = xstrdup(url);
+    return (int)s->nkeys++;
+}
+
+/* Keeps the segments of a live playlist newer than s->last_msn (all of
+ * them when first is set), with the init sections and keys they need.
+ * Returns how many fragments were added to s->kept. */
+static size_t take_segments(stream_t *s, const hls_playlist_t *pl, int first)
+{
+    size_t before = s->nkept;
+    for (size_t i = 0; i < pl->nsegments; i++) {
+        const hls_segment_t *seg = &pl->segments[i];
+        if (!first && seg->msn <= s->last_msn)
+            continue;
+        int key = -1;
+        if (seg->key >= 0 && pl->keys[seg->key].method == HLS_KEY_AES128 &&
+            pl->keys[seg->key].uri)
+            key = kept_key(s, pl->keys[seg->key].uri);
+        if (seg->map >= 0 &&
+            (!s->last_map || strcmp(s->last_map, pl->maps[seg->map].uri) != 0)) {
+            const hls_map_t *map = &pl->maps[seg->map];
+            frag_t f = {.url = map->uri,
+                        .offset = map->length > 0 ? map->offset : 0,
+                        .length = map->length > 0 ? map->length : -1,
+                        .key = key >= 0 && pl->keys[seg->key].has_iv ? key : -1};
+            if (f.key >= 0)
+                memcpy(f.iv, pl->keys[seg->key].iv, 16);
+            kept_add(s, &f);
+            set_str(&s->last_map, map->uri);
+            s->fmp4 = 1;
+        }
+        frag_t f = {.url = seg->uri,
+                    .offset = seg->length > 0 ? seg->offset : 0,
+                    .length = seg->length > 0 ? seg->length : -1,
+                    .key = key};
+        if (key >= 0)
+            hls_segment_iv(pl, i, f.iv);
+        kept_add(s, &f);
+        s->last_msn = seg->msn;
+        first = 0;
+    }
+    return s->nkept - before;
 }
 
 /* Adds request headers (yt-dlp's) after the job's own. */
@@ -625,23 +714,23 @@ static int build_list(media_t *m, stream_t *s, const hls_playlist_t *pl, haul_er
     return rc;
 }
 
-/* Builds stream s's list from fragments yt-dlp listed (a whole file is one
- * fragment). */
-static int build_list_resolved(media_t *m, stream_t *s, const resolved_frag_t *rf, size_t n,
-                               haul_error_t *err)
+/* Builds stream s's list from its kept fragments (resolved by yt-dlp, or
+ * a live recording's). */
+static int build_list_kept(media_t *m, stream_t *s, haul_error_t *err)
 {
-    frag_t *frags = calloc(n, sizeof *frags);
-    if (!frags)
-        abort();
+    return make_list(m, s, s->kept, s->nkept, (const char **)s->keys, s->nkeys, err);
+}
+
+/* Keeps fragments yt-dlp listed (a whole file is one fragment). */
+static void keep_resolved(stream_t *s, const resolved_frag_t *rf, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
-        frags[i].url = rf[i].url;
-        frags[i].offset = rf[i].length > 0 ? rf[i].offset : 0;
-        frags[i].length = rf[i].length > 0 ? rf[i].length : -1;
-        frags[i].key = -1;
+        frag_t f = {.url = rf[i].url,
+                    .offset = rf[i].length > 0 ? rf[i].offset : 0,
+                    .length = rf[i].length > 0 ? rf[i].length : -1,
+                    .key = -1};
+        kept_add(s, &f);
     }
-    int rc = make_list(m, s, frags, n, NULL, 0, err);
-    free(frags);
-    return rc;
 }
 
 static void on_list_end(void *ud, int ok, const haul_error_t *err)
@@ -661,6 +750,8 @@ static void on_list_end(void *ud, int ok, const haul_error_t *err)
             return;
     streams_done(m);
 }
+
+static void schedule_refresh(media_t *m);
 
 /* Starts every stream's list. */
 static void start_lists(media_t *m)
@@ -688,6 +779,8 @@ static void start_lists(media_t *m)
     }
     if (already > 0 && m->phase == P_FRAGMENTS)
         notice(m, "resuming: %zu of %zu fragments are already here", already, total);
+    if (m->phase == P_FRAGMENTS)
+        schedule_refresh(m); /* a recording goes on */
 }
 
 /* ---- the plan: what was chosen, kept in the work folder ------------------------------ */
@@ -709,13 +802,29 @@ static int save_plan(media_t *m)
         const stream_t *st = &m->streams[i];
         json_t *js = json_pack("{s:s, s:s?, s:s?}", "name", st->name, "url", st->url, "ext",
                                st->ext);
-        if (st->frags) {
-            json_t *fa = json_array();
-            for (size_t k = 0; k < st->nfrags; k++)
-                json_array_append_new(fa, json_pack("[s, I, I]", st->frags[k].url,
-                                                    (json_int_t)st->frags[k].offset,
-                                                    (json_int_t)st->frags[k].length));
+        if (st->kept) {
+            json_t *fa = json_array(), *ka = json_array();
+            for (size_t k = 0; k < st->nkept; k++) {
+                const frag_t *f = &st->kept[k];
+                char iv[33] = "";
+                for (int b = 0; f->key >= 0 && b < 16; b++)
+                    snprintf(iv + 2 * b, 3, "%02x", f->iv[b]);
+                json_array_append_new(fa, json_pack("[s, I, I, i, s]", f->url,
+                                                    (json_int_t)f->offset,
+                                                    (json_int_t)f->length, f->key, iv));
+            }
+            for (size_t k = 0; k < st->nkeys; k++)
+                json_array_append_new(ka, json_string(st->keys[k]));
             json_object_set_new(js, "frags", fa);
+            json_object_set_new(js, "keys", ka);
+            json_object_set_new(js, "fmp4", json_boolean(st->fmp4));
+        }
+        if (st->live) {
+            json_object_set_new(js, "live", json_boolean(!st->closed));
+            json_object_set_new(js, "last_msn", json_integer((json_int_t)st->last_msn));
+            json_object_set_new(js, "target", json_real(st->target));
+            if (st->last_map)
+                json_object_set_new(js, "last_map", json_string(st->last_map));
         }
         json_array_append_new(streams, js);
     }
@@ -728,18 +837,23 @@ static int save_plan(media_t *m)
     return rc;
 }
 
+/* A live playlist: no EXT-X-ENDLIST and not VOD (it keeps growing). */
+static int is_live(const hls_playlist_t *pl)
+{
+    return !pl->endlist && !(pl->playlist_type && strcasecmp(pl->playlist_type, "VOD") == 0);
+}
+
 /* Parses a kept or fetched media playlist and checks it can be downloaded. */
 static int parse_media(media_t *m, const char *text, size_t len, const char *url,
                        hls_playlist_t *pl, haul_error_t *err)
 {
-    (void)m;
     if (hls_parse(text, len, url, pl, err) != 0)
         return -1;
     if (pl->is_master)
         return herr_set(err, "hls_bad_playlist",
                         false, "%s is a master playlist where a media playlist was expected",
                         url);
-    return hls_check_media(pl, 0, err);
+    return hls_check_media(pl, m->record, err);
 }
 
 /* Rebuilds the streams from plan.json and the kept playlists. Returns 1
@@ -784,24 +898,46 @@ static int load_plan(media_t *m, haul_error_t *err)
             break;
         }
         stream_t *st = new_stream(m, name, surl, json_string_value(json_object_get(js, "ext")));
-        if (json_is_array(fa)) { /* resolved fragments */
-            size_t n = json_array_size(fa);
-            resolved_frag_t *rf = calloc(n + 1, sizeof *rf);
-            if (!rf)
-                abort();
-            for (size_t k = 0; k < n; k++) {
-                json_t *f = json_array_get(fa, k);
-                rf[k].url = (char *)json_string_value(json_array_get(f, 0));
-                rf[k].offset = json_integer_value(json_array_get(f, 1));
-                rf[k].length = json_integer_value(json_array_get(f, 2));
-                if (!rf[k].url)
+        if (json_is_array(fa)) { /* kept fragments: resolved, or a recording's */
+            json_t *ka = json_object_get(js, "keys");
+            for (size_t k = 0; k < json_array_size(ka); k++) {
+                const char *ku = json_string_value(json_array_get(ka, k));
+                if (!ku)
                     rc = 0;
+                else
+                    kept_key(st, ku);
             }
-            if (rc == 1 && (n == 0 || build_list_resolved(m, st, rf, n, err) != 0))
-                rc = n == 0 ? 0 : -1;
-            if (rc == 1)
-                keep_frags(st, rf, n);
-            free(rf);
+            for (size_t k = 0; k < json_array_size(fa) && rc == 1; k++) {
+                json_t *jf = json_array_get(fa, k);
+                frag_t f = {.url = json_string_value(json_array_get(jf, 0)),
+                            .offset = json_integer_value(json_array_get(jf, 1)),
+                            .length = json_integer_value(json_array_get(jf, 2)),
+                            .key = json_array_size(jf) > 3
+                                       ? (int)json_integer_value(json_array_get(jf, 3))
+                                       : -1};
+                const char *iv = json_string_value(json_array_get(jf, 4));
+                if (!f.url || f.key >= (int)st->nkeys || f.key < -1 ||
+                    (f.key >= 0 && (!iv || strlen(iv) != 32))) {
+                    rc = 0;
+                    break;
+                }
+                for (int b = 0; f.key >= 0 && b < 16; b++)
+                    f.iv[b] = (unsigned char)(hexval((unsigned char)iv[2 * b]) * 16 +
+                                              hexval((unsigned char)iv[2 * b + 1]));
+                kept_add(st, &f);
+            }
+            st->fmp4 = json_is_true(json_object_get(js, "fmp4"));
+            if (json_is_boolean(json_object_get(js, "live"))) {
+                st->live = 1;
+                st->closed = !json_is_true(json_object_get(js, "live"));
+                st->last_msn = (uint64_t)json_integer_value(json_object_get(js, "last_msn"));
+                set_str(&st->last_map, json_string_value(json_object_get(js, "last_map")));
+                st->target = json_number_value(json_object_get(js, "target"));
+            }
+            if (rc == 1 && st->nkept == 0 && !st->live)
+                rc = 0;
+            if (rc == 1 && build_list_kept(m, st, err) != 0)
+                rc = -1;
             continue;
         }
         char path[PATH_MAX];
@@ -868,9 +1004,17 @@ static int add_stream(media_t *m, const char *name, const char *url, const char 
                         "cannot keep the playlist in %s: %s", m->work_dir, strerror(errno));
     hls_playlist_t pl;
     stream_t *s = new_stream(m, name, url, NULL);
-    int rc = parse_media(m, text, len, url, &pl, err) == 0 && build_list(m, s, &pl, err) == 0
-                 ? 0
-                 : -1;
+    int rc = parse_media(m, text, len, url, &pl, err);
+    if (rc == 0 && is_live(&pl)) { /* a recording: its fragments grow */
+        s->live = 1;
+        s->target = pl.target_duration;
+        take_segments(s, &pl, 1);
+        rc = build_list_kept(m, s, err);
+        notice(m, "recording a live stream: %zu fragments so far; pause ends the recording",
+               s->nkept);
+    } else if (rc == 0) {
+        rc = build_list(m, s, &pl, err);
+    }
     hls_free(&pl);
     return rc;
 }
@@ -893,7 +1037,7 @@ static void got_playlist(media_t *m)
         if (m->cbs.on_title)
             m->cbs.on_title(m->ud, m->title);
         if (!pl.is_master) {
-            int rc = hls_check_media(&pl, 0, &err);
+            int rc = hls_check_media(&pl, m->record, &err);
             hls_free(&pl);
             if (rc != 0 || add_stream(m, "video", url, m->text, m->text_len, &err) != 0) {
                 free_streams(m);
@@ -995,6 +1139,167 @@ static void fetch(media_t *m, enum fetch_for what, const char *url)
         notify(m, DIRECT_RUNNING, NULL);
 }
 
+/* ---- recording a live stream --------------------------------------------------------------- */
+
+#define REFRESH_MIN_S 1.0
+#define REFRESH_MAX_S 10.0
+#define REFRESH_FAILURES 10 /* in a row: the stream is gone */
+
+static int recording(const media_t *m)
+{
+    for (size_t i = 0; i < m->nstreams; i++)
+        if (m->streams[i].live && !m->streams[i].closed)
+            return 1;
+    return 0;
+}
+
+/* Arms the refresh timer: the shortest target duration of the streams
+ * still recording (RFC 8216 6.3.4), within [1, 10] s. */
+static void schedule_refresh(media_t *m)
+{
+    double t = REFRESH_MAX_S;
+    int any = 0;
+    for (size_t i = 0; i < m->nstreams; i++) {
+        const stream_t *st = &m->streams[i];
+        if (!st->live || st->closed)
+            continue;
+        any = 1;
+        if (st->target > 0 && st->target < t)
+            t = st->target;
+    }
+    if (!any)
+        return;
+    if (t < REFRESH_MIN_S)
+        t = REFRESH_MIN_S;
+    struct timeval tv = {(long)t, (long)((t - (long)t) * 1e6)};
+    evtimer_add(m->refresh_timer, &tv);
+}
+
+/* No more segments for this stream: its list ends once every fragment is
+ * joined (and the media finishes when every list has). */
+static void close_stream(stream_t *st)
+{
+    st->closed = 1;
+    if (st->refresh) {
+        transfer_abort(st->refresh);
+        st->refresh = NULL;
+    }
+    save_plan(st->m);
+    frag_list_close(st->list); /* may end the list, and the media, at once */
+}
+
+static int on_rtext(void *ud, const char *data, size_t len)
+{
+    stream_t *st = ud;
+    if (st->rtext_len + len > HLS_MAX_TEXT)
+        return -1;
+    if (st->rtext_len + len + 1 > st->rtext_cap) {
+        size_t cap = st->rtext_cap ? st->rtext_cap : 16384;
+        while (cap < st->rtext_len + len + 1)
+            cap *= 2;
+        char *nb = realloc(st->rtext, cap);
+        if (!nb)
+            abort();
+        st->rtext = nb;
+        st->rtext_cap = cap;
+    }
+    memcpy(st->rtext + st->rtext_len, data, len);
+    st->rtext_len += len;
+    return 0;
+}
+
+static void on_refreshed(void *ud, CURLcode cc, long status, int aborted, const char *detail,
+                         long retry_after_s)
+{
+    (void)retry_after_s;
+    stream_t *st = ud;
+    media_t *m = st->m;
+    st->refresh = NULL;
+    haul_error_t err;
+    herr_clear(&err);
+    if (aborted)
+        herr_set(&err, "hls_too_large", false, "the live playlist grew over %u MiB",
+                 HLS_MAX_TEXT >> 20);
+    else
+        classify_result(cc, status, st->url, detail, &err);
+    hls_playlist_t pl;
+    memset(&pl, 0, sizeof pl);
+    if (!herr_isset(&err) && hls_parse(st->rtext, st->rtext_len, st->url, &pl, &err) == 0 &&
+        pl.is_master)
+        herr_set(&err, "hls_bad_playlist", false, "the live playlist became a master playlist");
+    if (herr_isset(&err)) {
+        hls_free(&pl);
+        if (!err.transient || ++st->refresh_failures >= REFRESH_FAILURES) {
+            notice(m, "the live %s playlist stopped answering (%s): the recording ends",
+                   st->name, err.message);
+            close_stream(st);
+            return;
+        }
+        schedule_refresh(m);
+        return;
+    }
+    st->refresh_failures = 0;
+    if (pl.nsegments && pl.segments[0].msn > st->last_msn + 1)
+        notice(m, "%llu %s segments went by before they could be fetched",
+               (unsigned long long)(pl.segments[0].msn - st->last_msn - 1), st->name);
+    size_t before = st->nkept;
+    size_t n = take_segments(st, &pl, 0);
+    int ended = !is_live(&pl);
+    if (pl.target_duration > 0)
+        st->target = pl.target_duration;
+    hls_free(&pl);
+    if (n && frag_list_append(st->list, st->kept + before, n, (const char *const *)st->keys,
+                              st->nkeys, &err) != 0) {
+        fail(m, &err);
+        return;
+    }
+    if (n && save_plan(m) != 0) {
+        herr_set(&err, "io_error", false, "cannot write %s: %s", m->plan_path, strerror(errno));
+        fail(m, &err);
+        return;
+    }
+    if (ended) {
+        notice(m, "the live stream ended: finishing the recording");
+        close_stream(st);
+        return;
+    }
+    schedule_refresh(m);
+}
+
+static void on_refresh_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    media_t *m = arg;
+    for (size_t i = 0; i < m->nstreams; i++) {
+        stream_t *st = &m->streams[i];
+        if (!st->live || st->closed || st->refresh)
+            continue;
+        transfer_opts_t o = m->net;
+        o.url = st->url;
+        transfer_cbs_t cbs = {NULL, on_rtext, on_refreshed};
+        haul_error_t err;
+        st->rtext_len = 0;
+        st->refresh = transfer_start(m->eng, &o, &cbs, st, &err);
+        if (!st->refresh) {
+            schedule_refresh(m); /* try again later */
+            return;
+        }
+    }
+}
+
+int media_stop_recording(media_t *m)
+{
+    if (!recording(m))
+        return 0;
+    notice(m, "the recording stops: finishing what was recorded");
+    evtimer_del(m->refresh_timer);
+    for (size_t i = 0; i < m->nstreams && m->state == DIRECT_RUNNING; i++)
+        if (m->streams[i].live && !m->streams[i].closed)
+            close_stream(&m->streams[i]);
+    return 1;
+}
+
 /* ---- resolving a page with yt-dlp ------------------------------------------------------ */
 
 /* The last line of a tool's stderr: its actual complaint. */
@@ -1052,13 +1357,13 @@ static void on_resolved(void *ud, int status, const char *out, size_t out_len,
             continue;
         }
         stream_t *st = new_stream(m, rs->name, NULL, rs->ext);
-        if (build_list_resolved(m, st, rs->frags, rs->nfrags, &err) != 0) {
+        keep_resolved(st, rs->frags, rs->nfrags);
+        if (build_list_kept(m, st, &err) != 0) {
             resolved_free(&r);
             free_streams(m);
             fail(m, &err);
             return;
         }
-        keep_frags(st, rs->frags, rs->nfrags);
     }
     notice(m, "yt-dlp: \"%s\", %zu stream%s", m->title, r.nstreams, r.nstreams > 1 ? "s" : "");
     if (hls_video && !hls_audio && r.nstreams == 1) {
@@ -1175,7 +1480,9 @@ media_t *media_new(engine_t *eng, struct event_base *base, const media_opts_t *m
     }
     m->job_headers = o->nheaders;
     m->resolve = mo->resolve;
-    if (!(m->retry_timer = evtimer_new(base, on_retry, m)))
+    m->record = mo->record;
+    if (!(m->retry_timer = evtimer_new(base, on_retry, m)) ||
+        !(m->refresh_timer = evtimer_new(base, on_refresh_timer, m)))
         abort();
     if (snprintf(m->result_tmp, sizeof m->result_tmp, "%s/result", o->work_dir) >=
             (int)sizeof m->result_tmp ||
@@ -1356,6 +1663,8 @@ void media_free(media_t *m)
     free_streams(m);
     if (m->retry_timer)
         event_free(m->retry_timer);
+    if (m->refresh_timer)
+        event_free(m->refresh_timer);
     for (size_t i = 0; i < m->net.nheaders; i++)
         free(m->headers[i]);
     free(m->headers);

@@ -28,6 +28,9 @@ typedef struct media_opts {
     unsigned connections;       /* fragments in flight, 0: 4 */
     int resolve;                /* the URL is a web page: ask yt-dlp what
                                    it holds (resolve.h), then download that */
+    int record;                 /* a live playlist is recorded (until
+                                   media_stop_recording or its end), not
+                                   refused */
 } media_opts_t;
 
 /* A new stream download; opts (and base) are copied. Returns NULL with
@@ -51,6 +54,11 @@ const haul_error_t *media_error(const media_t *m);
 
 /* The stream's title once known (borrowed; NULL before). */
 const char *media_title(const media_t *m);
+
+/* A recording (media_opts_t.record on a live playlist) stops taking new
+ * segments and finishes: the fragments taken are fetched and joined, and
+ * the file is finished (DONE). Returns 1, or 0 when m is not recording. */
+int media_stop_recording(media_t *m);
 
 void media_release(media_t *m);
 int media_busy(const media_t *m);

@@ -438,6 +438,7 @@ static void start_job(sched_t *s, job_t *j)
                                                                                 : j->opt.mode,
         .format = j->opt.format,
         .connections = (unsigned)j->opt.connections,
+        .record = j->opt.record,
     };
     download_cbs_t cbs = {on_direct_state, on_direct_notice, on_source};
     j->attempts++;
@@ -815,6 +816,12 @@ int sched_act(sched_t *s, job_t *j, job_action_t a, haul_error_t *err)
     char msg[128] = "";
     switch (a) {
     case JOB_PAUSE:
+        if (r->dl && download_stop_recording(r->dl)) {
+            /* pausing a recording ends it: it finishes what it took and
+             * becomes done (the job runs until then) */
+            note(s, j, "notice", "the recording stops: finishing what was recorded");
+            return 0;
+        }
         if (finishing(r))
             return herr_set(err, "bad_state", false,
                             "job %s is running and already finishing its file (verifying and "

@@ -52,13 +52,13 @@ json_t *job_to_json(const job_t *j)
                       ? json_pack("{s:s, s:s}", "code", j->error_code, "message",
                                   j->error_message)
                       : json_null();
-    json_t *opt = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:s, s:o}",
+    json_t *opt = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:s, s:o, s:b}",
                             "dir", j->opt.dir, "filename", j->opt.filename,
                             "mode", j->opt.mode, "format", j->opt.format,
                             "max_speed", (json_int_t)j->opt.max_speed,
                             "connections", j->opt.connections,
                             "priority", j->opt.priority, "sha256", j->opt.sha256,
-                            "headers", headers_to_json(&j->opt));
+                            "headers", headers_to_json(&j->opt), "record", j->opt.record);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:i,"
                      " s:o, s:o, s:o, s:o, s:o, s:o}",
                      "id", j->id, "url", j->url, "state", job_state_name(j->state),
@@ -190,7 +190,8 @@ static int get_headers(json_t *v, job_options_t *o, const char **field, haul_err
 #define MAX_CONNECTIONS 16
 
 static const char *const KNOWN =
-    "url, dir, filename, mode, format, max_speed, connections, priority, sha256, headers, playlist";
+    "url, dir, filename, mode, format, max_speed, connections, priority, sha256, headers, record, "
+    "playlist";
 
 job_t *job_from_request(json_t *body, const char **field, haul_error_t *err)
 {
@@ -279,6 +280,12 @@ job_t *job_from_request(json_t *body, const char **field, haul_error_t *err)
             }
             hex[len] = '\0';
             job_set_str(&j->opt.sha256, hex);
+        } else if (strcmp(key, "record") == 0) {
+            if (!json_is_boolean(v)) {
+                bad(err, field, "record", "must be true or false%s", "");
+                goto fail;
+            }
+            j->opt.record = json_is_true(v);
         } else if (strcmp(key, "headers") == 0) {
             if (get_headers(v, &j->opt, field, err) != 0)
                 goto fail;

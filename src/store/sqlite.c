@@ -379,6 +379,8 @@ static char *options_to_json(store_t *s, const job_t *j, haul_error_t *err)
     json_put_int(root, "max_speed", o->max_speed);
     json_put_int(root, "connections", o->connections);
     json_put_int(root, "priority", o->priority);
+    if (json_object_set_new(root, "record", json_boolean(o->record)) != 0)
+        abort();
     json_t *headers = need(json_array());
     if (json_object_set_new(root, "headers", headers) != 0)
         abort();
@@ -467,6 +469,10 @@ static int options_from_json(store_t *s, const char *text, job_t *j,
     o->max_speed = max_speed;
     o->connections = (int)connections;
     o->priority = (int)priority;
+    json_t *rec = json_object_get(root, "record");
+    if (!bad && rec && !json_is_boolean(rec))
+        bad = "record";
+    o->record = json_is_true(rec);
 
     json_t *headers = json_object_get(root, "headers");
     if (!bad && headers && !json_is_array(headers))

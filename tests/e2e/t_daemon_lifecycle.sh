@@ -41,7 +41,7 @@ assert_eq "Location" "$(header Location)" "/api/jobs/$id"
 assert_eq "created url" "$(jget .url <<<"$BODY")" "$url"
 case "$(jget .state <<<"$BODY")" in queued | running) ;; *) fail "a new job is $(jget .state <<<"$BODY")" ;; esac
 assert_eq "default options" "$(jeval 'j["options"]' <<<"$BODY")" \
-    '{"connections":4,"dir":"","filename":"","format":"best","headers":{},"max_speed":0,"mode":"auto","priority":0,"sha256":""}'
+    '{"connections":4,"dir":"","filename":"","format":"best","headers":{},"max_speed":0,"mode":"auto","priority":0,"record":false,"sha256":""}'
 assert_eq "no error" "$(jget .error <<<"$BODY")" null
 assert_eq "not finished" "$(jget .finished_at <<<"$BODY")" null
 [[ $(jget .created_at <<<"$BODY") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$ ]] \
