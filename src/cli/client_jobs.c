@@ -135,7 +135,7 @@ static const char *plural(int64_t n, const char *one, const char *many)
 
 enum { OPT_MAX_SPEED = 256, OPT_PRIORITY, OPT_SHA256, OPT_MODE, OPT_FORMAT,
        OPT_STATE, OPT_LIMIT, OPT_ALL, OPT_DELETE_FILE, OPT_STATES, OPT_OLDER_THAN,
-       OPT_DELETE_FILES };
+       OPT_DELETE_FILES, OPT_RECORD };
 
 static const cli_option_t ADD_OPTIONS[] = {
     {'d', "dir", "DIR", "save into DIR, a subfolder of the daemon's download folder"},
@@ -147,6 +147,7 @@ static const cli_option_t ADD_OPTIONS[] = {
     {OPT_MODE, "mode", "MODE", "auto (default), direct, hls or ytdlp"},
     {OPT_FORMAT, "format", "FMT", "streams: best, worst, 720p, 800k; :mp4 remuxes (best)"},
     {'N', "connections", "N", "streams: fragments in flight, 1..16 (4)"},
+    {OPT_RECORD, "record", NULL, "record a live HLS stream until paused"},
     CLIENT_COMMON_OPTIONS,
 };
 
@@ -180,6 +181,7 @@ static int add_opt(void *ud, int key, const char *arg)
         json_object_set_new(a->opts, "max_speed", json_integer(v));
         break;
     }
+    case OPT_RECORD: json_object_set_new(a->opts, "record", json_true()); break;
     case 'N': {
         long v;
         if (parse_long(arg, &v) != 0 || v < 1 || v > 16)
