@@ -35,6 +35,7 @@
 #include "engine/proc.h"
 #include "engine/resolve.h"
 #include "util/fname.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/hex.h"
 
@@ -66,8 +67,7 @@ typedef struct stream {
     double target;         /* seconds between refreshes */
     transfer_t *refresh;
     unsigned refresh_failures; /* in a row */
-    char *rtext;
-    size_t rtext_len, rtext_cap;
+    buf_t rtext;           /* the refreshed playlist */
     frag_list_t *list;
     int ended;
 } stream_t;
@@ -97,8 +97,7 @@ struct media {
     transfer_t *xfer;
     enum fetch_for fetch_for;
     char *fetch_url;
-    char *text;
-    size_t text_len, text_cap;
+    buf_t text;            /* the playlist being fetched */
     unsigned attempt;
     struct event *retry_timer;
     char *pending_audio;   /* the audio playlist still to fetch */
@@ -122,16 +121,6 @@ struct media {
 };
 
 /* ---- small things ---------------------------------------------------------- */
-
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
 
 static void set_str(char **slot, const char *s)
 {
@@ -315,7 +304,7 @@ static void free_streams(media_t *m)
             free(st->keys[k]);
         free(st->keys);
         free(st->last_map);
-        free(st->rtext);
+        buf_free(&st->rtext);
     }
     memset(m->streams, 0, sizeof m->streams);
     m->nstreams = 0;
@@ -967,21 +956,7 @@ static void fetch(media_t *m, enum fetch_for what, const char *url);
 static int on_text(void *ud, const char *data, size_t len)
 {
     media_t *m = ud;
-    if (m->text_len + len > HLS_MAX_TEXT)
-        return -1;
-    if (m->text_len + len + 1 > m->text_cap) {
-        size_t cap = m->text_cap ? m->text_cap : 65536;
-        while (cap < m->text_len + len + 1)
-            cap *= 2;
-        char *nb = realloc(m->text, cap);
-        if (!nb)
-            abort();
-        m->text = nb;
-        m->text_cap = cap;
-    }
-    memcpy(m->text + m->text_len, data, len);
-    m->text_len += len;
-    return 0;
+    return buf_add(&m->text, data, len, HLS_MAX_TEXT);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -1027,7 +1002,7 @@ static void got_playlist(media_t *m)
     const char *url = m->fetch_url;
     if (m->fetch_for == FOR_TOP) {
         hls_playlist_t pl;
-        if (hls_parse(m->text, m->text_len, url, &pl, &err) != 0) {
+        if (hls_parse(m->text.data ? m->text.data : "", m->text.len, url, &pl, &err) != 0) {
             hls_free(&pl);
             fail(m, &err);
             return;
@@ -1039,7 +1014,7 @@ static void got_playlist(media_t *m)
         if (!pl.is_master) {
             int rc = hls_check_media(&pl, m->record, &err);
             hls_free(&pl);
-            if (rc != 0 || add_stream(m, "video", url, m->text, m->text_len, &err) != 0) {
+            if (rc != 0 || add_stream(m, "video", url, m->text.data, m->text.len, &err) != 0) {
                 free_streams(m);
                 fail(m, &err);
                 return;
@@ -1068,7 +1043,7 @@ static void got_playlist(media_t *m)
         }
     } else {
         const char *name = m->fetch_for == FOR_VIDEO ? "video" : "audio";
-        if (add_stream(m, name, url, m->text, m->text_len, &err) != 0) {
+        if (add_stream(m, name, url, m->text.data, m->text.len, &err) != 0) {
             herr_prefix(&err, "the %s playlist: ", name);
             free_streams(m);
             fail(m, &err);
@@ -1124,7 +1099,7 @@ static void fetch(media_t *m, enum fetch_for what, const char *url)
         m->attempt = 0;
     m->fetch_for = what;
     set_str(&m->fetch_url, url);
-    m->text_len = 0;
+    buf_clear(&m->text);
     transfer_opts_t o = m->net;
     o.url = url;
     transfer_cbs_t cbs = {NULL, on_text, on_fetched};
@@ -1191,21 +1166,7 @@ static void close_stream(stream_t *st)
 static int on_rtext(void *ud, const char *data, size_t len)
 {
     stream_t *st = ud;
-    if (st->rtext_len + len > HLS_MAX_TEXT)
-        return -1;
-    if (st->rtext_len + len + 1 > st->rtext_cap) {
-        size_t cap = st->rtext_cap ? st->rtext_cap : 16384;
-        while (cap < st->rtext_len + len + 1)
-            cap *= 2;
-        char *nb = realloc(st->rtext, cap);
-        if (!nb)
-            abort();
-        st->rtext = nb;
-        st->rtext_cap = cap;
-    }
-    memcpy(st->rtext + st->rtext_len, data, len);
-    st->rtext_len += len;
-    return 0;
+    return buf_add(&st->rtext, data, len, HLS_MAX_TEXT);
 }
 
 static void on_refreshed(void *ud, CURLcode cc, long status, int aborted, const char *detail,
@@ -1224,7 +1185,7 @@ static void on_refreshed(void *ud, CURLcode cc, long status, int aborted, const 
         classify_result(cc, status, st->url, detail, &err);
     hls_playlist_t pl;
     memset(&pl, 0, sizeof pl);
-    if (!herr_isset(&err) && hls_parse(st->rtext, st->rtext_len, st->url, &pl, &err) == 0 &&
+    if (!herr_isset(&err) && hls_parse(st->rtext.data ? st->rtext.data : "", st->rtext.len, st->url, &pl, &err) == 0 &&
         pl.is_master)
         herr_set(&err, "hls_bad_playlist", false, "the live playlist became a master playlist");
     if (herr_isset(&err)) {
@@ -1279,7 +1240,7 @@ static void on_refresh_timer(evutil_socket_t fd, short what, void *arg)
         o.url = st->url;
         transfer_cbs_t cbs = {NULL, on_rtext, on_refreshed};
         haul_error_t err;
-        st->rtext_len = 0;
+        buf_clear(&st->rtext);
         st->refresh = transfer_start(m->eng, &o, &cbs, st, &err);
         if (!st->refresh) {
             schedule_refresh(m); /* try again later */
@@ -1680,7 +1641,7 @@ void media_free(media_t *m)
     free(m->ca_file);
     free(m->title);
     free(m->fetch_url);
-    free(m->text);
+    buf_free(&m->text);
     free(m->pending_audio);
     free(m->resolved_ext);
     free(m->result_path);

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/buf.h"
+
 #define ERR_TAIL 4096
 
 extern char **environ;
@@ -22,8 +24,8 @@ struct proc {
     pid_t pid;
     int out_fd, err_fd;          /* -1 once at EOF */
     struct event *out_ev, *err_ev;
-    char *out;                   /* collected stdout */
-    size_t out_len, out_cap, max_out;
+    buf_t out;                   /* collected stdout */
+    size_t max_out;
     char tail[ERR_TAIL + 1];     /* the last ERR_TAIL bytes of stderr */
     size_t tail_len;
     int overflow;
@@ -61,7 +63,7 @@ static void proc_free(proc_t *p)
         close(p->out_fd);
     if (p->err_fd >= 0)
         close(p->err_fd);
-    free(p->out);
+    buf_free(&p->out);
     free(p);
 }
 
@@ -89,9 +91,7 @@ static void finish(proc_t *p)
     size_t n = strlen(t);
     while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
         t[--n] = '\0';
-    if (p->out)
-        p->out[p->out_len] = '\0';
-    p->done(p->ud, status, p->out, p->overflow ? p->max_out + 1 : p->out_len, t);
+    p->done(p->ud, status, p->out.data, p->overflow ? p->max_out + 1 : p->out.len, t);
     proc_free(p);
 }
 
@@ -120,23 +120,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     if (fd == p->out_fd) {
         if (!p->max_out || p->overflow)
             return;
-        if (p->out_len + (size_t)n > p->max_out) {
+        if (buf_add(&p->out, buf, (size_t)n, p->max_out) != 0) {
             p->overflow = 1;
             kill(-p->pid, SIGKILL);
-            return;
         }
-        if (p->out_len + (size_t)n + 1 > p->out_cap) {
-            size_t cap = p->out_cap ? p->out_cap : 65536;
-            while (cap < p->out_len + (size_t)n + 1)
-                cap *= 2;
-            char *nb = realloc(p->out, cap);
-            if (!nb)
-                abort();
-            p->out = nb;
-            p->out_cap = cap;
-        }
-        memcpy(p->out + p->out_len, buf, (size_t)n);
-        p->out_len += (size_t)n;
         return;
     }
     /* stderr: keep the last ERR_TAIL bytes */

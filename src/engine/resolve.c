@@ -8,15 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
+#include "util/buf.h"
 
 void resolved_free(resolved_t *r)
 {
