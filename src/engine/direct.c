@@ -37,6 +37,7 @@
 #include "util/disposition.h"
 #include "util/fname.h"
 #include "util/fs.h"
+#include "util/json_file.h"
 #include "util/hex.h"
 
 #define PART_NAME "data.part"
@@ -152,12 +153,7 @@ static int meta_save(direct_t *d)
 /* Loads meta.json when it belongs to this URL; otherwise starts clean. */
 static void meta_load(direct_t *d)
 {
-    char *text = fs_read_small(d->meta_path, META_MAX);
-    if (!text)
-        return;
-    json_error_t jerr;
-    json_t *o = json_loads(text, 0, &jerr);
-    free(text);
+    json_t *o = json_read_file(d->meta_path, META_MAX);
     if (!o)
         return;
     const char *url = json_string_value(json_object_get(o, "url"));

@@ -18,6 +18,7 @@
 
 #include "util/fname.h"
 #include "util/fs.h"
+#include "util/json_file.h"
 
 #define RECORD_NAME "finished.json"
 #define RECORD_MAX (64 * 1024)
@@ -279,12 +280,7 @@ int finalize_found(const char *work_dir, const char *part_path, char **path, int
     char record[PATH_MAX];
     if (snprintf(record, sizeof record, "%s/" RECORD_NAME, work_dir) >= (int)sizeof record)
         return 0;
-    char *text = fs_read_small(record, RECORD_MAX);
-    if (!text)
-        return 0;
-    json_error_t jerr;
-    json_t *o = json_loads(text, 0, &jerr);
-    free(text);
+    json_t *o = json_read_file(record, RECORD_MAX);
     const char *p = json_string_value(json_object_get(o, "path"));
     int same = p && stat(p, &st) == 0 &&
                (json_int_t)st.st_dev == json_integer_value(json_object_get(o, "dev")) &&

@@ -27,6 +27,7 @@
 #include "core/progress.h"
 #include "engine/classify.h"
 #include "util/fs.h"
+#include "util/json_file.h"
 
 #define DEFAULT_CONNECTIONS 4
 #define MAX_CONNECTIONS 32
@@ -155,12 +156,9 @@ static int save_record(frag_list_t *fl)
  * 0, 1 when there is none, -1 when it is another list's (or unreadable). */
 static int load_record(frag_list_t *fl, size_t *joined, int64_t *bytes)
 {
-    char *text = fs_read_small(fl->state_path, STATE_MAX);
-    if (!text)
+    json_t *o = json_read_file(fl->state_path, STATE_MAX);
+    if (!o)
         return errno == ENOENT ? 1 : -1;
-    json_error_t jerr;
-    json_t *o = json_loads(text, 0, &jerr);
-    free(text);
     const char *got = json_string_value(json_object_get(o, "fingerprint"));
     json_int_t j = json_integer_value(json_object_get(o, "joined"));
     json_int_t b = json_integer_value(json_object_get(o, "bytes"));

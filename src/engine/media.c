@@ -37,6 +37,7 @@
 #include "util/fname.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/json_file.h"
 #include "util/hex.h"
 
 #define MAX_STREAMS 2
@@ -849,12 +850,9 @@ static int parse_media(media_t *m, const char *text, size_t len, const char *url
  * when it did, 0 when there is no usable plan (start from the URL). */
 static int load_plan(media_t *m, haul_error_t *err)
 {
-    char *text = fs_read_small(m->plan_path, PLAN_MAX);
-    if (!text)
+    json_t *o = json_read_file(m->plan_path, PLAN_MAX);
+    if (!o)
         return 0;
-    json_error_t jerr;
-    json_t *o = json_loads(text, 0, &jerr);
-    free(text);
     const char *url = json_string_value(json_object_get(o, "url"));
     json_t *streams = json_object_get(o, "streams");
     if (!url || strcmp(url, m->url) != 0 || !json_is_array(streams) ||
@@ -947,6 +945,19 @@ static int load_plan(media_t *m, haul_error_t *err)
     if (rc != 1)
         free_streams(m);
     return rc;
+}
+
+/* Every stream is known: the plan is written, then the lists start. */
+static void plan_and_start(media_t *m)
+{
+    if (save_plan(m) != 0) {
+        haul_error_t err;
+        herr_set(&err, "io_error", false, "cannot write %s: %s", m->plan_path, strerror(errno));
+        free_streams(m);
+        fail(m, &err);
+        return;
+    }
+    start_lists(m);
 }
 
 /* ---- fetching playlists ---------------------------------------------------------------- */
@@ -1057,13 +1068,7 @@ static void got_playlist(media_t *m)
             return;
         }
     }
-    if (save_plan(m) != 0) {
-        herr_set(&err, "io_error", false, "cannot write %s: %s", m->plan_path, strerror(errno));
-        free_streams(m);
-        fail(m, &err);
-        return;
-    }
-    start_lists(m);
+    plan_and_start(m);
 }
 
 static void on_fetched(void *ud, CURLcode cc, long status, int aborted, const char *detail,
@@ -1342,13 +1347,7 @@ static void on_resolved(void *ud, int status, const char *out, size_t out_len,
         free(first);
         return;
     }
-    if (save_plan(m) != 0) {
-        herr_set(&err, "io_error", false, "cannot write %s: %s", m->plan_path, strerror(errno));
-        free_streams(m);
-        fail(m, &err);
-        return;
-    }
-    start_lists(m);
+    plan_and_start(m);
 }
 
 /* Runs yt-dlp -J on the page, with the job's headers and format. */

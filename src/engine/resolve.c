@@ -115,16 +115,25 @@ static int parse_format(json_t *f, const char *name, resolved_stream_t *s, haul_
                     id ? id : "?", proto);
 }
 
+/* yt-dlp's output as a JSON object, or NULL with err set. */
+static json_t *load_object(const char *text, size_t len, haul_error_t *err)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(text, len, 0, &jerr);
+    if (json_is_object(o))
+        return o;
+    json_decref(o);
+    herr_set(err, "ytdlp_bad_output", false, "yt-dlp printed no JSON object (%s at line %d)",
+             o ? "another JSON value" : jerr.text, jerr.line);
+    return NULL;
+}
+
 int resolve_parse(const char *text, size_t len, resolved_t *out, haul_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    json_error_t jerr;
-    json_t *o = json_loadb(text, len, 0, &jerr);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return herr_set(err, "ytdlp_bad_output", false,
-                        "yt-dlp printed no JSON object (%s at line %d)", jerr.text, jerr.line);
-    }
+    json_t *o = load_object(text, len, err);
+    if (!o)
+        return -1;
     int rc = 0;
     const char *type = json_string_value(json_object_get(o, "_type"));
     if (type && strcmp(type, "playlist") == 0) {
@@ -210,13 +219,9 @@ int resolve_entries(const char *text, size_t len, resolved_entry_t **entries, si
     *n = 0;
     *title = NULL;
     *single = 0;
-    json_error_t jerr;
-    json_t *o = json_loadb(text, len, 0, &jerr);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return herr_set(err, "ytdlp_bad_output", false,
-                        "yt-dlp printed no JSON object (%s at line %d)", jerr.text, jerr.line);
-    }
+    json_t *o = load_object(text, len, err);
+    if (!o)
+        return -1;
     const char *type = json_string_value(json_object_get(o, "_type"));
     *title = xstrdup(json_string_value(json_object_get(o, "title")));
     if (!type || strcmp(type, "playlist") != 0) {
