@@ -108,8 +108,11 @@ static void print_progress(get_ctx_t *g)
     fmt_duration(st.eta_s, eta, sizeof eta);
     if (g->tty) {
         char text[160];
-        int tlen = snprintf(text, sizeof text, "%s / %s  %s/s  ETA %s", done, total,
-                            speed, eta);
+        char frags[48] = "";
+        if (st.frags_total > 0)
+            snprintf(frags, sizeof frags, "  %zu/%zu fragments", st.frags_done, st.frags_total);
+        int tlen = snprintf(text, sizeof text, "%s / %s  %s/s  ETA %s%s", done, total,
+                            speed, eta, frags);
         /* the bar takes what the terminal has left, so the line never wraps
          * (a wrapped line cannot be redrawn in place) */
         int cols = cli_term_size(STDERR_FILENO, NULL); /* a tty here */
@@ -131,7 +134,10 @@ static void print_progress(get_ctx_t *g)
         fprintf(stderr, "\r\033[K%s %s%s", pct, bar, text);
         g->bar_shown = 1;
     } else {
-        fprintf(stderr, "%s %s / %s  %s/s  ETA %s\n", pct, done, total, speed, eta);
+        fprintf(stderr, "%s %s / %s  %s/s  ETA %s", pct, done, total, speed, eta);
+        if (st.frags_total > 0)
+            fprintf(stderr, "  %zu/%zu fragments", st.frags_done, st.frags_total);
+        fputc('\n', stderr);
     }
     fflush(stderr);
 }
