@@ -26,6 +26,7 @@
 
 #include "core/progress.h"
 #include "engine/classify.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/json_file.h"
 
@@ -34,6 +35,11 @@
 #define DEFAULT_ATTEMPTS 5
 #define KEY_MAX 64 /* a key body longer than this is not a key */
 #define STATE_MAX 4096
+/* A fragment arrives in memory up to this size, and goes to the output
+ * with one write when it is the next one in order (most are): written
+ * once, not to its own file and then again. Larger ones, and ones that
+ * finish ahead of their turn, go to their own file. */
+#define SLOT_MEM_MAX (16u * 1024 * 1024)
 
 enum { F_TODO, F_FLIGHT, F_WAIT, F_FINISHED, F_JOINED };
 enum { K_NONE, K_LOADING, K_WAIT, K_LOADED };
@@ -70,7 +76,8 @@ typedef struct slot {
     EVP_CIPHER_CTX *cipher;
     unsigned char *dec;    /* decryption buffer */
     size_t dec_cap;
-    int64_t got;           /* bytes written to the fragment file */
+    buf_t mem;             /* the fragment while it fits in SLOT_MEM_MAX */
+    int64_t got;           /* bytes kept (in mem or the fragment file) */
     int64_t skip, take;    /* a range the server ignored: bytes to drop
                               before, and to keep (-1: all) */
     haul_error_t err;      /* set in a callback, used in on_done */
@@ -91,6 +98,8 @@ struct frag_list {
     unsigned max_attempts;
     int open_ended;        /* more fragments may come (a live recording):
                               all joined is not the end */
+    uint64_t fp;           /* fingerprint of frags [0, fp_n) */
+    size_t fp_n;
 
     transfer_opts_t net;   /* owned copies of the strings */
     char **headers;
@@ -129,26 +138,36 @@ static int frag_path(const frag_list_t *fl, size_t i, int part, char *out, size_
 /* FNV-1a over what identifies the first n fragments: URLs and ranges. The
  * record holds it for the joined ones, so a list that only grew (a live
  * recording) still matches its record, and one that changed does not. */
+#define FP_START 0xcbf29ce484222325ULL
+
+static uint64_t fingerprint_step(uint64_t h, const frag_item_t *f)
+{
+    for (const char *p = f->url; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    h = (h ^ (uint64_t)f->offset) * 0x100000001b3ULL;
+    return (h ^ (uint64_t)f->length) * 0x100000001b3ULL;
+}
+
 static uint64_t fingerprint(const frag_list_t *fl, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        const frag_item_t *f = &fl->frags[i];
-        for (const char *p = f->url; *p; p++)
-            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-        h = (h ^ (uint64_t)f->offset) * 0x100000001b3ULL;
-        h = (h ^ (uint64_t)f->length) * 0x100000001b3ULL;
-    }
+    uint64_t h = FP_START;
+    for (size_t i = 0; i < n; i++)
+        h = fingerprint_step(h, &fl->frags[i]);
     return h;
 }
 
 static int save_record(frag_list_t *fl)
 {
     char text[160];
+    if (fl->fp_n > fl->joined) { /* went back (a new start): from scratch */
+        fl->fp = FP_START;
+        fl->fp_n = 0;
+    }
+    while (fl->fp_n < fl->joined) /* the prefix hash grows with the output */
+        fl->fp = fingerprint_step(fl->fp, &fl->frags[fl->fp_n++]);
     int n = snprintf(text, sizeof text,
                      "{\"fingerprint\":\"%016llx\",\"joined\":%zu,\"bytes\":%lld}\n",
-                     (unsigned long long)fingerprint(fl, fl->joined), fl->joined,
-                     (long long)fl->out_len);
+                     (unsigned long long)fl->fp, fl->joined, (long long)fl->out_len);
     return fs_write_atomic(fl->state_path, text, (size_t)n);
 }
 
@@ -185,6 +204,7 @@ static void stop_all(frag_list_t *fl)
             continue;
         transfer_abort(s->xfer);
         s->xfer = NULL;
+        buf_clear(&s->mem);
         if (s->fd >= 0)
             close(s->fd);
         s->fd = -1;
@@ -299,6 +319,35 @@ static int append_file(frag_list_t *fl, const char *path, int64_t *size)
     return rc;
 }
 
+/* The next fragment in order arrived in memory: one write to the output,
+ * then the record. Returns 0, or -1 when the list has ended. */
+static int append_memory(frag_list_t *fl, slot_t *s)
+{
+    const char *p = s->mem.data;
+    size_t n = s->mem.len;
+    int64_t off = fl->out_len;
+    while (n > 0) {
+        ssize_t w = pwrite(fl->out_fd, p, n, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            io_failure(fl, "write to", fl->out_path);
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    fl->out_len = off;
+    fl->frags[fl->joined].state = F_JOINED;
+    fl->joined++;
+    if (save_record(fl) != 0) {
+        io_failure(fl, "write", fl->state_path);
+        return -1;
+    }
+    return 0;
+}
+
 /* Appends the finished fragments that come next in order. Returns 0, or
  * -1 when the list has ended (an I/O failure). */
 static int join(frag_list_t *fl)
@@ -399,6 +448,7 @@ static int key_fetch(frag_list_t *fl, key_item_t *k)
 
 static void release_slot(slot_t *s, int keep_file)
 {
+    buf_clear(&s->mem);
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
@@ -424,7 +474,31 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* Writes (decrypting when needed). Returns 0 or -1 with s->err set. */
+/* Keeps data: in memory while it fits, else in the fragment's file.
+ * Returns 0 or -1 with s->err set. */
+static int slot_store(slot_t *s, const unsigned char *data, size_t len)
+{
+    if (s->fd < 0 && buf_add(&s->mem, data, len, SLOT_MEM_MAX) == 0)
+        return 0;
+    char p[PATH_MAX];
+    if (s->fd < 0) { /* too big for memory: its own file from now on */
+        if (frag_path(s->fl, s->index, 1, p, sizeof p) != 0 ||
+            (s->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+            write_all(s->fd, (const unsigned char *)s->mem.data, s->mem.len) != 0)
+            goto fail;
+        buf_clear(&s->mem);
+    }
+    if (write_all(s->fd, data, len) == 0)
+        return 0;
+fail:;
+    int disk = errno == ENOSPC || errno == EDQUOT;
+    return herr_set(&s->err, disk ? "disk_full" : "io_error", disk,
+                    "cannot write fragment %zu to %s: %s", s->index + 1, s->fl->work_dir,
+                    strerror(errno));
+}
+
+/* Takes arriving bytes (decrypting when needed). Returns 0 or -1 with
+ * s->err set. */
 static int slot_write(slot_t *s, const unsigned char *data, size_t len)
 {
     if (s->cipher) {
@@ -444,12 +518,8 @@ static int slot_write(slot_t *s, const unsigned char *data, size_t len)
         data = s->dec;
         len = (size_t)outl;
     }
-    if (len && write_all(s->fd, data, len) != 0) {
-        int disk = errno == ENOSPC || errno == EDQUOT;
-        return herr_set(&s->err, disk ? "disk_full" : "io_error", disk,
-                        "cannot write fragment %zu to %s: %s", s->index + 1,
-                        s->fl->work_dir, strerror(errno));
-    }
+    if (len && slot_store(s, data, len) != 0)
+        return -1;
     s->got += (int64_t)len;
     return 0;
 }
@@ -506,9 +576,8 @@ static int slot_finish(slot_t *s)
                             "a damaged fragment)",
                             s->index + 1, fl->frags[s->index].url);
         if (outl > 0) {
-            if (write_all(s->fd, last, (size_t)outl) != 0)
-                return herr_set(&s->err, "io_error", false, "cannot write fragment %zu: %s",
-                                s->index + 1, strerror(errno));
+            if (slot_store(s, last, (size_t)outl) != 0)
+                return -1;
             s->got += outl;
         }
     }
@@ -517,7 +586,20 @@ static int slot_finish(slot_t *s)
         return herr_set(&s->err, "short_body", true,
                         "fragment %zu (%s) has %lld bytes, not the %lld its range asks for",
                         s->index + 1, f->url, (long long)s->got, (long long)f->length);
+    if (s->fd < 0 && s->index == fl->joined && fl->out_fd >= 0)
+        return 0; /* in memory and next in order: join() writes it straight out */
     char from[PATH_MAX], to[PATH_MAX];
+    if (s->fd < 0) { /* in memory, ahead of its turn: it goes to its file */
+        if (frag_path(fl, s->index, 1, from, sizeof from) != 0 ||
+            (s->fd = open(from, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+            write_all(s->fd, (const unsigned char *)s->mem.data, s->mem.len) != 0) {
+            int disk = errno == ENOSPC || errno == EDQUOT;
+            return herr_set(&s->err, disk ? "disk_full" : "io_error", disk,
+                            "cannot keep fragment %zu in %s: %s", s->index + 1, fl->work_dir,
+                            strerror(errno));
+        }
+        buf_clear(&s->mem);
+    }
     if (frag_path(fl, s->index, 1, from, sizeof from) != 0 ||
         frag_path(fl, s->index, 0, to, sizeof to) != 0 || rename(from, to) != 0)
         return herr_set(&s->err, "io_error", false, "cannot keep fragment %zu in %s: %s",
@@ -548,9 +630,14 @@ static void frag_on_done(void *ud, CURLcode cc, long status, int aborted, const 
     if (s->cipher)
         EVP_CIPHER_CTX_reset(s->cipher);
     int ok = !herr_isset(&e);
+    if (ok && s->fd < 0 && s->mem.len == (size_t)s->got && append_memory(fl, s) != 0) {
+        release_slot(s, 0);
+        return; /* the list ended: io_failure */
+    }
     release_slot(s, ok);
     if (ok) {
-        f->state = F_FINISHED;
+        if (f->state != F_JOINED)
+            f->state = F_FINISHED;
         f->size = s->got;
         fl->finished++;
         fl->finished_bytes += s->got;
@@ -588,21 +675,18 @@ static void frag_on_done(void *ud, CURLcode cc, long status, int aborted, const 
 static int frag_fetch(frag_list_t *fl, slot_t *s, size_t i)
 {
     frag_item_t *f = &fl->frags[i];
-    char p[PATH_MAX];
     s->fl = fl;
     s->index = i;
     s->got = 0;
     s->skip = 0;
     s->take = -1;
     herr_clear(&s->err);
+    s->fd = -1; /* memory first (slot_store) */
+    buf_clear(&s->mem);
+    char p[PATH_MAX];
     if (frag_path(fl, i, 1, p, sizeof p) != 0) {
         errno = ENAMETOOLONG;
         io_failure(fl, "create a fragment file in", fl->work_dir);
-        return -1;
-    }
-    s->fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (s->fd < 0) {
-        io_failure(fl, "create", p);
         return -1;
     }
     if (f->key >= 0) {
@@ -843,6 +927,8 @@ int frag_list_start(frag_list_t *fl, haul_error_t *err)
             fl->keys[k].state = K_NONE;
         fl->keys[k].tries = 0;
     }
+    fl->fp = FP_START;
+    fl->fp_n = 0;
     herr_clear(&fl->err);
     fl->failing = 0;
     fl->state = L_RUNNING;
@@ -975,6 +1061,7 @@ void frag_list_free(frag_list_t *fl)
     for (unsigned i = 0; i < fl->nslots; i++) {
         EVP_CIPHER_CTX_free(fl->slots[i].cipher);
         free(fl->slots[i].dec);
+        buf_free(&fl->slots[i].mem);
     }
     free(fl->slots);
     for (size_t i = 0; i < fl->nfrags; i++)
