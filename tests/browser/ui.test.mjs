@@ -531,16 +531,18 @@ async function main() {
       assertEq((await a.job(id)).state, 'canceled', 'the API\'s state');
     });
 
-    await test('16. "Clear done" removes the done jobs and only them', async () => {
+    await test('16. "Clear finished" removes the done, failed and canceled jobs and only them', async () => {
       const before = await a.jobs();
-      const done = before.filter((j) => j.state === 'done').map((j) => j.id);
-      assert(done.length >= 2, `some done jobs to clear (${done.length})`);
-      await page.click('#clean-done');
-      for (const id of done) await page.waitForSelector(rowSel(id), { state: 'detached', timeout: 10000 });
+      const finished = ['done', 'failed', 'canceled'];
+      const gone = before.filter((j) => finished.includes(j.state)).map((j) => j.id);
+      assert(before.some((j) => j.state === 'done') && before.some((j) => j.state === 'canceled'),
+             'done and canceled jobs to clear');
+      await page.click('#clean-finished');
+      for (const id of gone) await page.waitForSelector(rowSel(id), { state: 'detached', timeout: 10000 });
       const after = await apiJobs(a);
-      assertEq(after, before.filter((j) => j.state !== 'done').map((j) => `${j.id} ${j.state}`).sort(), 'the jobs left in the API');
+      assertEq(after, before.filter((j) => !finished.includes(j.state)).map((j) => `${j.id} ${j.state}`).sort(), 'the jobs left in the API');
       await waitFor('the page to match', async () => JSON.stringify(await uiJobs(page)) === JSON.stringify(after), 5000);
-      assert((await page.textContent('#notice')).includes(`cleared ${done.length} done job`), 'the notice says how many');
+      assert((await page.textContent('#notice')).includes(`cleared ${gone.length} finished job`), 'the notice says how many');
     });
 
     // ---- a daemon with a token ----

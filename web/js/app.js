@@ -320,11 +320,14 @@ $('bulk-bar').addEventListener('click', async (ev) => {
   }
 });
 
-$('clean-done').addEventListener('click', async () => {
+// "Clear finished": done, failed and canceled jobs leave the list, like
+// `haul clean` (their files stay on the disk).
+const FINISHED = ['done', 'failed', 'canceled'];
+$('clean-finished').addEventListener('click', async () => {
   try {
-    const res = await api.clean(['done']);
+    const res = await api.clean(FINISHED);
     const n = res.removed ?? 0;
-    notice(n ? `cleared ${n} done job${n === 1 ? '' : 's'} from the list (the files stay)` : 'no done jobs to clear');
+    notice(n ? `cleared ${n} finished job${n === 1 ? '' : 's'} from the list (the files stay)` : 'no finished jobs to clear');
   } catch (e) {
     failed(e);
   }
