@@ -33,6 +33,7 @@ bench: build
 	@scripts/bootstrap bench
 	bench/direct.sh
 	bench/api.sh
+	bench/hls.sh
 
 fuzz:
 	fuzz/run

@@ -205,12 +205,13 @@ static void stop_all(frag_list_t *fl)
         transfer_abort(s->xfer);
         s->xfer = NULL;
         buf_clear(&s->mem);
-        if (s->fd >= 0)
+        if (s->fd >= 0) {
             close(s->fd);
+            char p[PATH_MAX];
+            if (frag_path(fl, s->index, 1, p, sizeof p) == 0)
+                unlink(p);
+        }
         s->fd = -1;
-        char p[PATH_MAX];
-        if (frag_path(fl, s->index, 1, p, sizeof p) == 0)
-            unlink(p);
         if (fl->frags[s->index].state == F_FLIGHT)
             fl->frags[s->index].state = F_TODO;
     }
@@ -449,10 +450,11 @@ static int key_fetch(frag_list_t *fl, key_item_t *k)
 static void release_slot(slot_t *s, int keep_file)
 {
     buf_clear(&s->mem);
+    int had_file = s->fd >= 0;
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
-    if (!keep_file) {
+    if (!keep_file && had_file) {
         char p[PATH_MAX];
         if (frag_path(s->fl, s->index, 1, p, sizeof p) == 0)
             unlink(p);
