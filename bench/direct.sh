@@ -42,8 +42,8 @@ TMO=${BENCH_TIMEOUT:-600}
 RESULTS=${BENCH_RESULTS:-$REPO/bench/results}
 WARMUP=${BENCH_WARMUP:-1}
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 
 [[ $SIZE_MB =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE_MB must be a positive integer (got '$SIZE_MB')"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]]  || die "BENCH_ROUNDS must be a positive integer (got '$ROUNDS')"
@@ -56,10 +56,7 @@ say "checking tools (scripts/bootstrap bench)"
 if ! "$REPO/scripts/bootstrap" bench; then
     say "warning: scripts/bootstrap bench failed; continuing if the tools are present"
 fi
-NGINX=$(command -v nginx || true)
-[[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
-[[ -n $NGINX ]] || die "nginx not found (apt-get install nginx-light)"
-[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
+find_nginx
 for t in curl wget aria2c dd sha256sum sync timeout stat awk sort; do
     command -v "$t" >/dev/null || die "$t not found"
 done
@@ -92,16 +89,10 @@ mkdir -p "$SRC_DIR" "$OUT_DIR" "$NGX"/{logs,tmp} "$WORK/empty"
 chmod 755 "$WORK" "$SRC_DIR"
 export CURL_HOME=$WORK/empty WGETRC=$WORK/empty/wgetrc
 
-NGINX_PID=""
 cleanup() {
     local rc=$?
     set +e
-    if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-        kill -TERM "$NGINX_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$NGINX_PID" 2>/dev/null
-        wait "$NGINX_PID" 2>/dev/null
-    fi
+    stop_nginx
     rm -rf "$OUT_DIR" "$NGX" "$WORK/empty" "$RAW" "$WORK"/*.time "$WORK"/*.size "$WORK"/*.err
     if [[ $KEEP != 1 ]]; then
         rm -f "$SRC"
@@ -129,75 +120,10 @@ say "hashing the source (also warms the page cache)"
 SRC_SHA=$(sha256sum "$SRC" | cut -d' ' -f1)
 cat "$SRC" >/dev/null
 
-page_reporting=no
-for d in /sys/bus/virtio/devices/*; do
-    [[ -r $d/device && $(cat "$d/device") == 0x0005 ]] || continue
-    f=$(cat "$d/features" 2>/dev/null || true)
-    [[ ${f:5:1} == 1 ]] && page_reporting=yes   # VIRTIO_BALLOON_F_REPORTING
-done
+detect_page_reporting
 
 # ---------------------------------------------------------------- nginx
-nginx_v=$("$NGINX" -V 2>&1)
-temp_paths="client_body_temp_path $NGX/tmp/body;"
-for m in proxy fastcgi uwsgi scgi; do
-    [[ $nginx_v == *"--without-http_${m}_module"* ]] || temp_paths+=" ${m}_temp_path $NGX/tmp/$m;"
-done
-user_line=""
-[[ $(id -u) -eq 0 ]] && user_line="user root;"   # workers must read $SRC
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-start_nginx() {
-    local port=$1
-    cat >"$NGX/nginx.conf" <<EOF
-$user_line
-daemon off;
-worker_processes 1;
-pid $NGX/nginx.pid;
-error_log $NGX/logs/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 5;
-    types { }
-    default_type application/octet-stream;
-    $temp_paths
-    server {
-        listen 127.0.0.1:$port;
-        root $SRC_DIR;
-        location / { }
-    }
-}
-EOF
-    "$NGINX" -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/logs/error.log" \
-        >"$NGX/logs/stdout.log" 2>&1 &
-    NGINX_PID=$!
-    local i
-    for i in $(seq 50); do
-        kill -0 "$NGINX_PID" 2>/dev/null || { wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=""; return 1; }
-        if curl -sf -r 0-0 -o /dev/null "http://127.0.0.1:$port/file.bin" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    kill -TERM "$NGINX_PID" 2>/dev/null || true
-    wait "$NGINX_PID" 2>/dev/null || true
-    NGINX_PID=""
-    return 1
-}
-
-PORT=""
-for p in $(seq "$PORT0" $((PORT0 + 50))); do
-    port_free "$p" || continue
-    if start_nginx "$p"; then PORT=$p; break; fi
-    say "nginx did not come up on port $p, trying the next one"
-done
-if [[ -z $PORT ]]; then
-    cat "$NGX/logs/error.log" "$NGX/logs/stdout.log" >&2 2>/dev/null || true
-    die "could not start nginx on ports $PORT0..$((PORT0 + 50))"
-fi
+start_nginx_on_free_port "$SRC_DIR" file.bin 'types { } default_type application/octet-stream;'
 URL="http://127.0.0.1:$PORT/file.bin"
 served=$(curl -sfI "$URL" | tr -d '\r' | awk -F': ' 'tolower($1)=="content-length"{print $2}')
 [[ $served == "$SIZE" ]] || die "nginx serves $URL with Content-Length '$served', expected $SIZE"
@@ -306,13 +232,7 @@ done
 # ---------------------------------------------------------------- report
 # Per contender: median MB/s, min-max MB/s, median CPU, median RSS, and the
 # medians of per-round ratios against curl (both runs of the round must be ok).
-stats=$(awk -F'\t' -v size="$SIZE" '
-function median(arr, k,   i, j, t, tmp) {
-    if (k == 0) return "";
-    for (i = 1; i <= k; i++) tmp[i] = arr[i];
-    for (i = 2; i <= k; i++) { t = tmp[i]; for (j = i - 1; j >= 1 && tmp[j] > t; j--) tmp[j + 1] = tmp[j]; tmp[j + 1] = t; }
-    return (k % 2) ? tmp[(k + 1) / 2] : (tmp[k / 2] + tmp[k / 2 + 1]) / 2;
-}
+stats=$(awk -F'\t' -v size="$SIZE" "$AWK_MEDIAN"'
 NR == 1 { next }
 {
     r = $1; c = $2; runs[c]++;
@@ -438,12 +358,4 @@ REPORT=$RESULTS/direct-$DATE.md
     echo "</details>"
 } >"$REPORT"
 
-echo
-cat "$REPORT"
-echo
-say "report written to ${REPORT#"$REPO"/}"
-
-if [[ ${#FAILS[@]} -gt 0 ]]; then
-    printf '\nbench: *** %d run(s) produced a wrong result — see above ***\n' "${#FAILS[@]}" >&2
-    exit 1
-fi
+finish_report "$REPORT"

@@ -55,8 +55,8 @@ PORT0=${BENCH_PORT:-18080}
 TMO=${BENCH_TIMEOUT:-300}
 RESULTS=${BENCH_RESULTS:-$REPO/bench/results}
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: error: %s\n' "$*" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive integer (got '$ROUNDS')"
 [[ $WARMUP =~ ^[0-9]+$ ]]      || die "BENCH_WARMUP must be a non-negative integer (got '$WARMUP')"
@@ -72,10 +72,7 @@ say "checking tools (scripts/bootstrap bench)"
 if ! "$REPO/scripts/bootstrap" bench; then
     say "warning: scripts/bootstrap bench failed; continuing if the tools are present"
 fi
-NGINX=$(command -v nginx || true)
-[[ -z $NGINX && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
-[[ -n $NGINX ]] || die "nginx not found (apt-get install nginx-light)"
-[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
+find_nginx
 for t in yt-dlp ffmpeg ffprobe openssl curl sha256sum sync timeout stat awk sort; do
     command -v "$t" >/dev/null || die "$t not found (scripts/bootstrap bench)"
 done
@@ -108,12 +105,7 @@ join_sha=$(cd "$MEDIA/bench_plain" && awk '!/^#/ && NF { sub(/\r$/, ""); print }
 cat "$MEDIA"/bench_aes/*.ts >/dev/null
 chmod -R a+rX "$MEDIA"
 
-page_reporting=no
-for d in /sys/bus/virtio/devices/*; do
-    [[ -r $d/device && $(cat "$d/device") == 0x0005 ]] || continue
-    f=$(cat "$d/features" 2>/dev/null || true)
-    [[ ${f:5:1} == 1 ]] && page_reporting=yes   # VIRTIO_BALLOON_F_REPORTING
-done
+detect_page_reporting
 
 # ---------------------------------------------------------------- work dir
 CREATED_WORK=0
@@ -132,16 +124,10 @@ XDG=$WORK/xdg
 mkdir -p "$OUT_DIR" "$NGX"/{logs,tmp} "$XDG"
 chmod 755 "$WORK"
 
-NGINX_PID=""
 cleanup() {
     local rc=$?
     set +e
-    if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-        kill -TERM "$NGINX_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$NGINX_PID" 2>/dev/null
-        wait "$NGINX_PID" 2>/dev/null
-    fi
+    stop_nginx
     rm -rf "$OUT_DIR" "$NGX" "$XDG" "$RAW" "$RAW.q" "$WORK"/*.time "$WORK"/*.err
     [[ $CREATED_WORK == 1 ]] && rmdir "$WORK" 2>/dev/null
     exit "$rc"
@@ -151,71 +137,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- nginx
-nginx_v=$("$NGINX" -V 2>&1)
-temp_paths="client_body_temp_path $NGX/tmp/body;"
-for m in proxy fastcgi uwsgi scgi; do
-    [[ $nginx_v == *"--without-http_${m}_module"* ]] || temp_paths+=" ${m}_temp_path $NGX/tmp/$m;"
-done
-user_line=""
-[[ $(id -u) -eq 0 ]] && user_line="user root;"   # workers must read $MEDIA
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-start_nginx() {
-    local port=$1
-    cat >"$NGX/nginx.conf" <<EOF
-$user_line
-daemon off;
-worker_processes 1;
-pid $NGX/nginx.pid;
-error_log $NGX/logs/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 5;
-    keepalive_requests 10000;
-    types {
-        application/vnd.apple.mpegurl m3u8;
-        video/mp2t ts;
-    }
-    default_type application/octet-stream;
-    $temp_paths
-    server {
-        listen 127.0.0.1:$port;
-        root $MEDIA;
-        location / { }
-    }
-}
-EOF
-    "$NGINX" -p "$NGX/" -c "$NGX/nginx.conf" -e "$NGX/logs/error.log" \
-        >"$NGX/logs/stdout.log" 2>&1 &
-    NGINX_PID=$!
-    local i
-    for i in $(seq 50); do
-        kill -0 "$NGINX_PID" 2>/dev/null || { wait "$NGINX_PID" 2>/dev/null || true; NGINX_PID=""; return 1; }
-        if curl -sf -o /dev/null "http://127.0.0.1:$port/bench_plain/index.m3u8" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    kill -TERM "$NGINX_PID" 2>/dev/null || true
-    wait "$NGINX_PID" 2>/dev/null || true
-    NGINX_PID=""
-    return 1
-}
-
-PORT=""
-for p in $(seq "$PORT0" $((PORT0 + 50))); do
-    port_free "$p" || continue
-    if start_nginx "$p"; then PORT=$p; break; fi
-    say "nginx did not come up on port $p, trying the next one"
-done
-if [[ -z $PORT ]]; then
-    cat "$NGX/logs/error.log" "$NGX/logs/stdout.log" >&2 2>/dev/null || true
-    die "could not start nginx on ports $PORT0..$((PORT0 + 50))"
-fi
+start_nginx_on_free_port "$MEDIA" bench_plain/index.m3u8 'keepalive_requests 10000; types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; } default_type application/octet-stream;'
 BASE="http://127.0.0.1:$PORT"
 key=$(curl -sf "$BASE/bench_aes/key.key" | od -An -tx1 | tr -d ' \n')
 [[ $key == 6861756c2d746573742d6b6579212121 ]] || die "nginx does not serve the AES key ($key)"
@@ -360,13 +282,7 @@ done
 # A run is quiet when the rest of the machine used at most 0.3 CPU s + 5 % of
 # the CPUs over its wall time; the medians are those of the quiet runs, or of
 # all the runs when none was quiet. The range and the bests are of all runs.
-stats=$(awk -F'\t' -v ncpu="$(nproc)" '
-function median(arr, k,   i, j, t, tmp) {
-    if (k == 0) return "";
-    for (i = 1; i <= k; i++) tmp[i] = arr[i];
-    for (i = 2; i <= k; i++) { t = tmp[i]; for (j = i - 1; j >= 1 && tmp[j] > t; j--) tmp[j + 1] = tmp[j]; tmp[j + 1] = t; }
-    return (k % 2) ? tmp[(k + 1) / 2] : (tmp[k / 2] + tmp[k / 2 + 1]) / 2;
-}
+stats=$(awk -F'\t' -v ncpu="$(nproc)" "$AWK_MEDIAN"'
 NR == 1 { next }
 {
     key = $2 "\t" $3; runs[key]++;
@@ -526,12 +442,4 @@ REPORT=$RESULTS/hls-$DATE.md
     echo "</details>"
 } >"$REPORT"
 
-echo
-cat "$REPORT"
-echo
-say "report written to ${REPORT#"$REPO"/}"
-
-if [[ ${#FAILS[@]} -gt 0 ]]; then
-    printf '\nbench: *** %d run(s) produced a wrong result — see above ***\n' "${#FAILS[@]}" >&2
-    exit 1
-fi
+finish_report "$REPORT"
