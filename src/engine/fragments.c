@@ -98,6 +98,9 @@ struct frag_list {
     unsigned max_attempts;
     int open_ended;        /* more fragments may come (a live recording):
                               all joined is not the end */
+    int64_t rate;          /* the list's speed limit, bytes/s (0: none) */
+    double run_start;      /* mono time of this start, for the limit */
+    int64_t run_bytes;     /* bytes received since then */
     uint64_t fp;           /* fingerprint of frags [0, fp_n) */
     size_t fp_n;
 
@@ -523,6 +526,7 @@ static int slot_write(slot_t *s, const unsigned char *data, size_t len)
     if (len && slot_store(s, data, len) != 0)
         return -1;
     s->got += (int64_t)len;
+    s->fl->run_bytes += (int64_t)len;
     return 0;
 }
 
@@ -741,6 +745,13 @@ static void fill(frag_list_t *fl)
         return;
     double now = mono_now(), next = -1;
     slot_t *s = free_slot(fl);
+    if (s && fl->rate > 0) { /* over the speed limit: start nothing yet */
+        double due = fl->run_start + (double)fl->run_bytes / (double)fl->rate;
+        if (due > now) {
+            earliest(&next, due);
+            s = NULL;
+        }
+    }
     for (size_t i = fl->joined; i < fl->nfrags && s; i++) {
         frag_item_t *f = &fl->frags[i];
         if (f->state != F_TODO && f->state != F_WAIT)
@@ -844,7 +855,12 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
     fl->net.user_agent = fl->net.user_agent ? strdup(fl->net.user_agent) : NULL;
     fl->net.proxy = fl->net.proxy ? strdup(fl->net.proxy) : NULL;
     fl->net.ca_file = fl->net.ca_file ? strdup(fl->net.ca_file) : NULL;
-    if (fl->net.max_speed > 0) /* shared by the connections */
+    /* The limit holds for the list as a whole: each connection gets its
+     * share (libcurl's limit), and fill() starts a fragment only when the
+     * list is within its budget: libcurl lets a short transfer run ahead
+     * of its limit, and a stream is many short transfers. */
+    fl->rate = fl->net.max_speed > 0 ? fl->net.max_speed : 0;
+    if (fl->net.max_speed > 0)
         fl->net.max_speed = fl->net.max_speed / n > 0 ? fl->net.max_speed / n : 1;
     if (fl->net.nheaders) {
         if (!(fl->headers = calloc(fl->net.nheaders, sizeof *fl->headers)))
@@ -931,6 +947,8 @@ int frag_list_start(frag_list_t *fl, haul_error_t *err)
     }
     fl->fp = FP_START;
     fl->fp_n = 0;
+    fl->run_start = mono_now();
+    fl->run_bytes = 0;
     herr_clear(&fl->err);
     fl->failing = 0;
     fl->state = L_RUNNING;

@@ -69,6 +69,15 @@ assert_eq "remuxed container" "$(ffprobe -v error -show_entries format=format_na
 near "remuxed duration (1/10 s)" "$(media_duration "$FILE")" 100 3
 ok "format best:mp4 remuxes the TS stream into MP4 with ffmpeg"
 
+# the speed limit holds for the stream as a whole, across its connections
+# and its many short transfers: 384 KB at 100 KB/s cannot take under 2.5 s
+start=$(date +%s.%N)
+get_stream limited plain/index.m3u8 -N 4 --max-speed 100000
+took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+awk -v t="$took" 'BEGIN { exit !(t >= 2.5) }' || fail "384 KB at --max-speed 100000 took only $took s"
+assert_eq "limited" "$(file_sha "$FILE")" "$(cat "$MEDIA/plain/expected.sha256")"
+ok "--max-speed limits a stream as a whole (4 connections, 384 KB at 100 KB/s: $took s)"
+
 get_stream connections1 plain/index.m3u8 -N 1
 assert_eq "one connection" "$(file_sha "$FILE")" "$(cat "$MEDIA/plain/expected.sha256")"
 ok "-N 1: one fragment at a time, same bytes"
