@@ -462,12 +462,15 @@ async function main() {
       await page.click('.options summary');
       await page.fill('#add-filename', 'clip.mp4');
       await page.fill('#add-max-speed', '2M');
+      await page.check('#add-record');
       const id = await addViaForm(page, `${ORIGIN}/data/t11.bin?size=65536`);
       await page.fill('#add-filename', '');
       await page.fill('#add-max-speed', '');
+      await page.uncheck('#add-record');
       const job = await a.job(id);
       assertEq(job.options.max_speed, 2 * 1024 * 1024, 'options.max_speed');
       assertEq(job.options.filename, 'clip.mp4', 'options.filename');
+      assertEq(job.options.record, true, 'options.record');
       await waitState(page, id, 'done', 20000);
       await page.click(`${rowSel(id)} [data-action="play"]`);
       await page.waitForSelector('#player-dialog[open] video', { timeout: 5000 });

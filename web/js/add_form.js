@@ -20,6 +20,7 @@ export class AddForm {
     this.mode = form.querySelector('#add-mode');
     this.format = form.querySelector('#add-format');
     this.maxSpeed = form.querySelector('#add-max-speed');
+    this.record = form.querySelector('#add-record');
     this.submit = form.querySelector('#add-submit');
     this.error = form.querySelector('#add-error');
     this.status = form.querySelector('#add-status');
@@ -50,6 +51,7 @@ export class AddForm {
     if (format) o.format = format;
     const rate = parseRate(this.maxSpeed.value);
     if (rate) o.max_speed = rate;
+    if (this.record.checked) o.record = true;
     return o;
   }
 
