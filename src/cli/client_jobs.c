@@ -135,7 +135,7 @@ static const char *plural(int64_t n, const char *one, const char *many)
 
 enum { OPT_MAX_SPEED = 256, OPT_PRIORITY, OPT_SHA256, OPT_MODE, OPT_FORMAT,
        OPT_STATE, OPT_LIMIT, OPT_ALL, OPT_DELETE_FILE, OPT_STATES, OPT_OLDER_THAN,
-       OPT_DELETE_FILES, OPT_RECORD };
+       OPT_DELETE_FILES, OPT_RECORD, OPT_PLAYLIST };
 
 static const cli_option_t ADD_OPTIONS[] = {
     {'d', "dir", "DIR", "save into DIR, a subfolder of the daemon's download folder"},
@@ -148,6 +148,7 @@ static const cli_option_t ADD_OPTIONS[] = {
     {OPT_FORMAT, "format", "FMT", "streams: best, worst, 720p, 800k; :mp4 remuxes (best)"},
     {'N', "connections", "N", "streams: fragments in flight, 1..16 (4)"},
     {OPT_RECORD, "record", NULL, "record a live HLS stream until paused"},
+    {OPT_PLAYLIST, "playlist", NULL, "the URL is a playlist (yt-dlp): one job per video"},
     CLIENT_COMMON_OPTIONS,
 };
 
@@ -182,6 +183,7 @@ static int add_opt(void *ud, int key, const char *arg)
         break;
     }
     case OPT_RECORD: json_object_set_new(a->opts, "record", json_true()); break;
+    case OPT_PLAYLIST: json_object_set_new(a->opts, "playlist", json_true()); break;
     case 'N': {
         long v;
         if (parse_long(arg, &v) != 0 || v < 1 || v > 16)
@@ -240,13 +242,25 @@ static int add_opt(void *ud, int key, const char *arg)
     return 0;
 }
 
-/* "ID  URL" of a new job; url: the printable URL. */
-static void print_added(const json_t *job, const char *url, const void *ud)
+/* "ID  URL" of a new job; url: the printable URL. A playlist's answer
+ * ({"jobs": [...]}) prints a line per job, with the entry's URL. */
+static void print_added(const json_t *answer, const char *url, const void *ud)
 {
     (void)ud;
-    char id[32];
-    client_printable(jstr(job, "id"), id, sizeof id);
-    printf("%s  %s\n", id, url);
+    char id[32], eurl[600];
+    json_t *jobs = json_object_get(answer, "jobs");
+    if (!json_is_array(jobs)) {
+        client_printable(jstr(answer, "id"), id, sizeof id);
+        printf("%s  %s\n", id, url);
+        return;
+    }
+    size_t i;
+    json_t *job;
+    json_array_foreach(jobs, i, job) {
+        client_printable(jstr(job, "id"), id, sizeof id);
+        client_printable(jstr(job, "url"), eurl, sizeof eurl);
+        printf("%s  %s\n", id, eurl);
+    }
 }
 
 int cmd_add(int argc, char **argv)

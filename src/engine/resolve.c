@@ -140,8 +140,9 @@ int resolve_parse(const char *text, size_t len, resolved_t *out, haul_error_t *e
         out->is_playlist = 1;
         json_decref(o);
         return herr_set(err, "ytdlp_playlist", false,
-                        "the URL is a playlist of videos, not one video; give the URL of one "
-                        "video");
+                        "the URL is a playlist of videos, not one video: add it with "
+                        "\"playlist\": true (haul add --playlist) for a job per video, or "
+                        "give the URL of one video");
     }
     out->title = xstrdup(json_string_value(json_object_get(o, "title")));
     out->ext = xstrdup(json_string_value(json_object_get(o, "ext")));

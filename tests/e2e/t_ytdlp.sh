@@ -103,3 +103,14 @@ expect_error 422 invalid_field "playlist: \"yes\""
 api POST /api/jobs "{\"url\": \"$ORIGIN/files/page/two.html\", \"playlist\": true, \"format\": \"hd\"}"
 expect_error 422 invalid_field "a bad format with playlist: true"
 ok "playlist: true on one video gives one job; yt-dlp's failure and bad options are 422 with the reason"
+
+# the CLI: haul add --playlist prints a line per job; a playlist page given
+# as one video says how to add it as a playlist
+HAUL_SERVER=$API "$HAUL" add --playlist "$ORIGIN/files/page/two.html" --dir cli >"$T/add.out" 2>"$T/add.err" ||
+    fail "haul add --playlist: $(cat "$T/add.err")"
+assert_eq "a line per entry" "$(wc -l <"$T/add.out")" 2
+grep -q 'whole.mp4$' "$T/add.out" || fail "the entry URLs are not printed: $(cat "$T/add.out")"
+try "$HAUL" get "$ORIGIN/files/page/two.html" -d "$OUT/two" 2>"$T/two.err"
+[ "$RC" != 0 ] || fail "a playlist page was taken as one video"
+assert_contains "how to add a playlist" "$T/two.err" "haul add --playlist"
+ok "haul add --playlist adds a job per video; a playlist page as one video says how to add it"
