@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/fragments.h"
 #include "engine/media.h"
+#include "util/buf.h"
 
 struct download {
     engine_t *eng;
@@ -28,14 +30,6 @@ struct download {
 };
 
 static const char *const MODES[] = {"auto", "direct", "hls", "ytdlp"};
-
-static char *dup_or_null(const char *s)
-{
-    char *d = s ? strdup(s) : NULL;
-    if (s && !d)
-        abort();
-    return d;
-}
 
 int download_check(const char *mode, const char *format, haul_error_t *err)
 {
@@ -125,7 +119,7 @@ static void on_handover(evutil_socket_t fd, short what, void *arg)
 
 int64_t download_kept_bytes(const char *work_dir)
 {
-    return direct_kept_bytes(work_dir) + media_kept_bytes(work_dir);
+    return direct_kept_bytes(work_dir) + frag_kept_bytes(work_dir);
 }
 
 download_t *download_new(engine_t *eng, struct event_base *base, const download_opts_t *o,
@@ -142,21 +136,21 @@ download_t *download_new(engine_t *eng, struct event_base *base, const download_
         dl->cbs = *cbs;
     dl->ud = ud;
     dl->o = *o;
-    dl->o.d.url = dl->url = dup_or_null(o->d.url);
-    dl->o.d.dir = dl->dir = dup_or_null(o->d.dir);
-    dl->o.d.work_dir = dl->work_dir = dup_or_null(o->d.work_dir);
-    dl->o.d.filename = dl->filename = dup_or_null(o->d.filename);
-    dl->o.d.sha256 = dl->sha256 = dup_or_null(o->d.sha256);
-    dl->o.d.user_agent = dl->user_agent = dup_or_null(o->d.user_agent);
-    dl->o.d.proxy = dl->proxy = dup_or_null(o->d.proxy);
-    dl->o.d.ca_file = dl->ca_file = dup_or_null(o->d.ca_file);
-    dl->o.format = dl->format = dup_or_null(o->format);
+    dl->o.d.url = dl->url = xstrdup(o->d.url);
+    dl->o.d.dir = dl->dir = xstrdup(o->d.dir);
+    dl->o.d.work_dir = dl->work_dir = xstrdup(o->d.work_dir);
+    dl->o.d.filename = dl->filename = xstrdup(o->d.filename);
+    dl->o.d.sha256 = dl->sha256 = xstrdup(o->d.sha256);
+    dl->o.d.user_agent = dl->user_agent = xstrdup(o->d.user_agent);
+    dl->o.d.proxy = dl->proxy = xstrdup(o->d.proxy);
+    dl->o.d.ca_file = dl->ca_file = xstrdup(o->d.ca_file);
+    dl->o.format = dl->format = xstrdup(o->format);
     dl->o.mode = NULL;
     if (o->d.nheaders) {
         if (!(dl->headers = calloc(o->d.nheaders, sizeof *dl->headers)))
             abort();
         for (size_t i = 0; i < o->d.nheaders; i++)
-            dl->headers[i] = dup_or_null(o->d.headers[i]);
+            dl->headers[i] = xstrdup(o->d.headers[i]);
         dl->o.d.headers = (const char *const *)dl->headers;
     }
     if (!(dl->handover = event_new(base, -1, 0, on_handover, dl)))

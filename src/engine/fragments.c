@@ -12,6 +12,7 @@
  * user space). */
 #include "engine/fragments.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -199,6 +200,8 @@ static int load_record(frag_list_t *fl, size_t *joined, int64_t *bytes)
 
 /* ---- the end ---------------------------------------------------------------- */
 
+static void release_slot(slot_t *s, int keep_file);
+
 static void stop_all(frag_list_t *fl)
 {
     for (unsigned i = 0; i < fl->nslots; i++) {
@@ -206,15 +209,7 @@ static void stop_all(frag_list_t *fl)
         if (!s->xfer)
             continue;
         transfer_abort(s->xfer);
-        s->xfer = NULL;
-        buf_clear(&s->mem);
-        if (s->fd >= 0) {
-            close(s->fd);
-            char p[PATH_MAX];
-            if (frag_path(fl, s->index, 1, p, sizeof p) == 0)
-                unlink(p);
-        }
-        s->fd = -1;
+        release_slot(s, 0); /* what arrived is dropped */
         if (fl->frags[s->index].state == F_FLIGHT)
             fl->frags[s->index].state = F_TODO;
     }
@@ -816,8 +811,8 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
     fl->max_attempts = o->max_attempts ? o->max_attempts : DEFAULT_ATTEMPTS;
     if (fl->max_attempts > 100)
         fl->max_attempts = 100; /* tries are counted in a byte */
-    if (!(fl->work_dir = strdup(o->work_dir)) || !(fl->name = strdup(o->name)))
-        abort();
+    fl->work_dir = xstrdup(o->work_dir);
+    fl->name = xstrdup(o->name);
     fl->frags = calloc(o->nfrags ? o->nfrags : 1, sizeof *fl->frags);
     fl->keys = o->nkeys ? calloc(o->nkeys, sizeof *fl->keys) : NULL;
     if (!fl->frags || (o->nkeys && !fl->keys))
@@ -827,8 +822,7 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
     fl->open_ended = o->open_ended;
     for (size_t i = 0; i < o->nfrags; i++) {
         frag_item_t *f = &fl->frags[i];
-        if (!(f->url = strdup(o->frags[i].url)))
-            abort();
+        f->url = xstrdup(o->frags[i].url);
         f->offset = o->frags[i].offset;
         f->length = o->frags[i].length;
         f->key = o->frags[i].key;
@@ -836,8 +830,7 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
     }
     fl->nkeys = o->nkeys;
     for (size_t k = 0; k < o->nkeys; k++)
-        if (!(fl->keys[k].url = strdup(o->key_urls[k])))
-            abort();
+        fl->keys[k].url = xstrdup(o->key_urls[k]);
     unsigned n = o->connections ? o->connections : DEFAULT_CONNECTIONS;
     if (n > MAX_CONNECTIONS)
         n = MAX_CONNECTIONS;
@@ -852,9 +845,9 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
         fl->net = *o->net;
     fl->net.url = NULL;
     fl->net.if_range = NULL;
-    fl->net.user_agent = fl->net.user_agent ? strdup(fl->net.user_agent) : NULL;
-    fl->net.proxy = fl->net.proxy ? strdup(fl->net.proxy) : NULL;
-    fl->net.ca_file = fl->net.ca_file ? strdup(fl->net.ca_file) : NULL;
+    fl->net.user_agent = xstrdup(fl->net.user_agent);
+    fl->net.proxy = xstrdup(fl->net.proxy);
+    fl->net.ca_file = xstrdup(fl->net.ca_file);
     /* The limit holds for the list as a whole: each connection gets its
      * share (libcurl's limit), and fill() starts a fragment only when the
      * list is within its budget: libcurl lets a short transfer run ahead
@@ -866,8 +859,7 @@ frag_list_t *frag_list_new(engine_t *eng, struct event_base *base, const frag_li
         if (!(fl->headers = calloc(fl->net.nheaders, sizeof *fl->headers)))
             abort();
         for (size_t i = 0; i < fl->net.nheaders; i++)
-            if (!(fl->headers[i] = strdup(o->net->headers[i])))
-                abort();
+            fl->headers[i] = xstrdup(o->net->headers[i]);
         fl->net.headers = (const char *const *)fl->headers;
     }
     fl->timer = evtimer_new(base, on_timer, fl);
@@ -1017,8 +1009,7 @@ int frag_list_append(frag_list_t *fl, const frag_t *frags, size_t n,
             abort();
         memset(nk + fl->nkeys, 0, (nkeys - fl->nkeys) * sizeof *nk);
         for (size_t k = fl->nkeys; k < nkeys; k++)
-            if (!(nk[k].url = strdup(key_urls[k])))
-                abort();
+            nk[k].url = xstrdup(key_urls[k]);
         fl->keys = nk;
         fl->nkeys = nkeys;
     }
@@ -1035,8 +1026,7 @@ int frag_list_append(frag_list_t *fl, const frag_t *frags, size_t n,
     for (size_t i = 0; i < n; i++) {
         frag_item_t *f = &fl->frags[fl->nfrags++];
         memset(f, 0, sizeof *f);
-        if (!(f->url = strdup(frags[i].url)))
-            abort();
+        f->url = xstrdup(frags[i].url);
         f->offset = frags[i].offset;
         f->length = frags[i].length;
         f->key = frags[i].key;
@@ -1052,6 +1042,29 @@ void frag_list_close(frag_list_t *fl)
     fl->open_ended = 0;
     if (fl->state == L_RUNNING && fl->joined == fl->nfrags && busy_slots(fl) == 0)
         end(fl, NULL);
+}
+
+int64_t frag_kept_bytes(const char *work_dir)
+{
+    DIR *d = opendir(work_dir);
+    if (!d)
+        return 0;
+    int64_t sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        /* video.out, audio.out, video.17: not .part, .state or .m3u8 */
+        const char *dot = strrchr(e->d_name, '.');
+        if (!dot || dot == e->d_name)
+            continue;
+        int numbered = dot[1] != '\0' && strspn(dot + 1, "0123456789") == strlen(dot + 1);
+        if (!numbered && strcmp(dot, ".out") != 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
+            sum += st.st_size;
+    }
+    closedir(d);
+    return sum;
 }
 
 const char *frag_list_output(const frag_list_t *fl)

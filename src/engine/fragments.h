@@ -98,6 +98,10 @@ void frag_list_progress(const frag_list_t *fl, frag_progress_t *p);
 /* The joined output's path (borrowed): complete once on_end said ok. */
 const char *frag_list_output(const frag_list_t *fl);
 
+/* The bytes stream downloads keep in work_dir: joined outputs
+ * ("<name>.out") and finished fragments ("<name>.<index>"); 0 when none. */
+int64_t frag_kept_bytes(const char *work_dir);
+
 /* Removes the list's files from the work folder (not the output). */
 void frag_list_clean(frag_list_t *fl);
 

@@ -1013,11 +1013,14 @@ static long long area(const hls_variant_t *v)
     return (long long)v->width * v->height;
 }
 
-enum pick { PICK_BEST, PICK_WORST, PICK_HEIGHT, PICK_CAP };
+#define PICK_BEST HLS_PICK_BEST
+#define PICK_WORST HLS_PICK_WORST
+#define PICK_HEIGHT HLS_PICK_HEIGHT
+#define PICK_CAP HLS_PICK_CAP
 
 /* True when a is a better choice than b for mode (limit: N of <N>p or the
  * bandwidth cap). */
-static int better(enum pick mode, double limit, const hls_variant_t *a, const hls_variant_t *b)
+static int better(hls_pick_t mode, double limit, const hls_variant_t *a, const hls_variant_t *b)
 {
     switch (mode) {
     case PICK_WORST:
@@ -1046,33 +1049,43 @@ static int better(enum pick mode, double limit, const hls_variant_t *a, const hl
     return 0;
 }
 
+int hls_parse_format(const char *format, hls_format_t *out, haul_error_t *err)
+{
+    out->pick = PICK_BEST;
+    out->limit = 0;
+    if (!format || !*format || strcasecmp(format, "best") == 0)
+        return 0;
+    if (strcasecmp(format, "worst") == 0) {
+        out->pick = PICK_WORST;
+        return 0;
+    }
+    const char *end;
+    char unit = 0;
+    if (parse_decimal(format, &end, &out->limit) != 0 ||
+        (*end && (end[1] || !strchr("pPkKmM", (unit = *end)))) ||
+        ((unit == 'p' || unit == 'P') && strchr(format, '.')))
+        return herr_set(err, "bad_format", false,
+                        "unknown format \"%.60s\" for an HLS stream: use best, worst, a "
+                        "height such as 720p, or a bandwidth cap such as 3000k, 2.5m or "
+                        "2500000 (bits/s)", format);
+    out->pick = unit == 'p' || unit == 'P' ? PICK_HEIGHT : PICK_CAP;
+    if (unit == 'k' || unit == 'K')
+        out->limit *= 1e3;
+    else if (unit == 'm' || unit == 'M')
+        out->limit *= 1e6;
+    return 0;
+}
+
 int hls_pick_variant(const hls_playlist_t *pl, const char *format, haul_error_t *err)
 {
     if (!pl->nvariants)
         return herr_set(err, "hls_bad_playlist", false,
                         "the HLS playlist has no variants to choose from");
-    enum pick mode;
-    double limit = 0;
-    if (!format || !*format || strcasecmp(format, "best") == 0) {
-        mode = PICK_BEST;
-    } else if (strcasecmp(format, "worst") == 0) {
-        mode = PICK_WORST;
-    } else {
-        const char *end;
-        char unit = 0;
-        if (parse_decimal(format, &end, &limit) != 0 ||
-            (*end && (end[1] || !strchr("pPkKmM", (unit = *end)))) ||
-            ((unit == 'p' || unit == 'P') && strchr(format, '.')))
-            return herr_set(err, "bad_format", false,
-                            "unknown format \"%.60s\" for an HLS stream: use best, worst, a "
-                            "height such as 720p, or a bandwidth cap such as 3000k, 2.5m or "
-                            "2500000 (bits/s)", format);
-        mode = unit == 'p' || unit == 'P' ? PICK_HEIGHT : PICK_CAP;
-        if (unit == 'k' || unit == 'K')
-            limit *= 1e3;
-        else if (unit == 'm' || unit == 'M')
-            limit *= 1e6;
-    }
+    hls_format_t f;
+    if (hls_parse_format(format, &f, err) != 0)
+        return -1;
+    hls_pick_t mode = f.pick;
+    double limit = f.limit;
     /* Audio-only variants count only when there is nothing else. */
     int any_video = 0, any_height = 0;
     for (size_t i = 0; i < pl->nvariants; i++) {

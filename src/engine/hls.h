@@ -126,6 +126,19 @@ void hls_free(hls_playlist_t *pl);
  * Keys listed but used by no segment do not count. Returns 0 when fine. */
 int hls_check_media(const hls_playlist_t *pl, int allow_live, haul_error_t *err);
 
+/* A parsed format (see hls_pick_variant): what to pick, and the height in
+ * lines (HLS_PICK_HEIGHT) or the bandwidth cap in bits/s (HLS_PICK_CAP). */
+typedef enum { HLS_PICK_BEST, HLS_PICK_WORST, HLS_PICK_HEIGHT, HLS_PICK_CAP } hls_pick_t;
+typedef struct hls_format {
+    hls_pick_t pick;
+    double limit;
+} hls_format_t;
+
+/* Parses a format as hls_pick_variant reads it (the one parser of the
+ * syntax: yt-dlp's -f is made from its result too). Returns 0, or -1 with
+ * "bad_format" naming what is accepted. */
+int hls_parse_format(const char *format, hls_format_t *out, haul_error_t *err);
+
 /* Picks a variant of a master playlist by format (case-insensitive):
  *   "best" (also NULL or ""): the highest BANDWIDTH, ties by resolution;
  *   "worst": the lowest BANDWIDTH, ties by the smaller resolution;

@@ -12,7 +12,6 @@
  * fragment lists from disk. */
 #include "engine/media.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -181,38 +180,12 @@ static int split_format(const char *format, char *sel, size_t seln, char *cont, 
                         "the format's container \"%s\" is not one haul writes: use mp4, ts "
                         "or mkv (\"best:mp4\"), or leave it out to keep the stream's own",
                         cont);
-    /* the selector is checked against a one-variant playlist: the same
-     * rules hls_pick_variant applies to a real one */
-    hls_variant_t v = {.uri = "x", .bandwidth = 1};
-    hls_playlist_t pl = {.is_master = 1, .variants = &v, .nvariants = 1};
-    if (hls_pick_variant(&pl, sel[0] ? sel : "best", err) < 0)
+    hls_format_t parsed;
+    if (hls_parse_format(sel, &parsed, err) != 0)
         return -1;
     for (char *p = cont; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     return 0;
-}
-
-int64_t media_kept_bytes(const char *work_dir)
-{
-    DIR *d = opendir(work_dir);
-    if (!d)
-        return 0;
-    int64_t sum = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        /* video.out, audio.out, video.17: not .part, .state or .m3u8 */
-        const char *dot = strrchr(e->d_name, '.');
-        if (!dot || dot == e->d_name)
-            continue;
-        int numbered = dot[1] != '\0' && strspn(dot + 1, "0123456789") == strlen(dot + 1);
-        if (!numbered && strcmp(dot, ".out") != 0)
-            continue;
-        struct stat st;
-        if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
-            sum += st.st_size;
-    }
-    closedir(d);
-    return sum;
 }
 
 int media_check_format(const char *format, haul_error_t *err)
@@ -314,7 +287,7 @@ static void free_streams(media_t *m)
 static void fail(media_t *m, const haul_error_t *err)
 {
     stop_activity(m);
-    if (media_kept_bytes(m->work_dir) == 0)
+    if (frag_kept_bytes(m->work_dir) == 0)
         finalize_remove_work_dir(m->work_dir); /* nothing worth keeping */
     m->err = *err;
     m->phase = P_NONE;
@@ -1268,13 +1241,6 @@ int media_stop_recording(media_t *m)
 
 /* ---- resolving a page with yt-dlp ------------------------------------------------------ */
 
-/* The last line of a tool's stderr: its actual complaint. */
-static const char *last_line(const char *text)
-{
-    const char *nl = strrchr(text, '\n');
-    return nl ? nl + 1 : text;
-}
-
 static void on_resolved(void *ud, int status, const char *out, size_t out_len,
                         const char *err_tail)
 {
@@ -1282,20 +1248,7 @@ static void on_resolved(void *ud, int status, const char *out, size_t out_len,
     m->resolver = NULL;
     haul_error_t err;
     herr_clear(&err);
-    if (status != 0) {
-        const char *why = err_tail[0] ? last_line(err_tail) : "no message";
-        if (strncmp(why, "ERROR: ", 7) == 0)
-            why += 7;
-        /* its advice to report bugs upstream is not for this user */
-        const char *noise = strstr(why, "; please report this issue");
-        herr_set(&err, "ytdlp_failed", false, "yt-dlp could not resolve %s (exit %d): %.*s",
-                 m->url, status, noise ? (int)(noise - why) : (int)strlen(why), why);
-        fail(m, &err);
-        return;
-    }
-    if (out_len > RESOLVE_MAX_JSON) {
-        herr_set(&err, "ytdlp_bad_output", false, "yt-dlp printed more than %u MiB for %s",
-                 RESOLVE_MAX_JSON >> 20, m->url);
+    if (resolve_check_run(status, out_len, err_tail, m->url, &err) != 0) {
         fail(m, &err);
         return;
     }
@@ -1363,7 +1316,10 @@ static void start_resolve(media_t *m)
     argv[n++] = "--no-playlist";
     argv[n++] = "--no-warnings";
     char spec[128];
-    n += resolve_format_args(m->selector, argv + n, spec, sizeof spec);
+    hls_format_t fmt;
+    if (hls_parse_format(m->selector, &fmt, NULL) != 0) /* checked in media_new */
+        fmt.pick = HLS_PICK_BEST;
+    n += resolve_format_args(&fmt, argv + n, spec, sizeof spec);
     for (size_t i = 0; i < m->job_headers; i++) {
         argv[n++] = "--add-header";
         argv[n++] = m->headers[i];

@@ -64,10 +64,6 @@ void media_release(media_t *m);
 int media_busy(const media_t *m);
 void media_free(media_t *m);
 
-/* The bytes a stream download keeps in work_dir: joined outputs and
- * finished fragments (0 when none). */
-int64_t media_kept_bytes(const char *work_dir);
-
 /* Checks a format string (see media_opts_t). Returns 0, or -1 with err
  * ("bad_format") naming what is accepted. */
 int media_check_format(const char *format, haul_error_t *err);

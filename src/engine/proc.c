@@ -24,6 +24,7 @@ struct proc {
     pid_t pid;
     int out_fd, err_fd;          /* -1 once at EOF */
     struct event *out_ev, *err_ev;
+    struct event *reap_ev;       /* outputs closed, the exit not seen yet */
     buf_t out;                   /* collected stdout */
     size_t max_out;
     char tail[ERR_TAIL + 1];     /* the last ERR_TAIL bytes of stderr */
@@ -59,6 +60,8 @@ static void proc_free(proc_t *p)
         event_free(p->out_ev);
     if (p->err_ev)
         event_free(p->err_ev);
+    if (p->reap_ev)
+        event_free(p->reap_ev);
     if (p->out_fd >= 0)
         close(p->out_fd);
     if (p->err_fd >= 0)
@@ -67,20 +70,44 @@ static void proc_free(proc_t *p)
     free(p);
 }
 
-static int reap(pid_t pid)
+/* The child's exit status, waiting for it when flags is 0; -1 while it
+ * runs (flags WNOHANG). */
+static int reap(pid_t pid, int flags)
 {
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0) {
+    pid_t r;
+    while ((r = waitpid(pid, &st, flags)) < 0) {
         if (errno != EINTR)
             return 128 + SIGKILL;
     }
+    if (r == 0)
+        return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
-/* Both outputs closed: the child is gone or about to be. */
+static void finish(proc_t *p);
+
+static void on_reap_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    finish(arg);
+}
+
+/* Both outputs closed: the child has exited, or is about to. Its status is
+ * taken without waiting: if it still runs, a timer looks again (the loop
+ * never blocks on a child). */
 static void finish(proc_t *p)
 {
-    int status = reap(p->pid);
+    int status = reap(p->pid, WNOHANG);
+    if (status < 0) {
+        struct timeval tv = {0, 20000};
+        if (!p->reap_ev)
+            p->reap_ev = evtimer_new(event_get_base(p->out_ev), on_reap_timer, p);
+        if (p->reap_ev && evtimer_add(p->reap_ev, &tv) == 0)
+            return;
+        status = reap(p->pid, 0); /* no timer: wait after all */
+    }
     /* trim the stderr tail to whole lines and no trailing blanks */
     char *t = p->tail;
     if (p->tail_len == ERR_TAIL) {
@@ -227,6 +254,6 @@ void proc_kill(proc_t *p)
     if (!p)
         return;
     kill(-p->pid, SIGKILL);
-    reap(p->pid);
+    reap(p->pid, 0); /* killed: gone at once */
     proc_free(p);
 }

@@ -115,6 +115,25 @@ static int parse_format(json_t *f, const char *name, resolved_stream_t *s, haul_
                     id ? id : "?", proto);
 }
 
+int resolve_check_run(int status, size_t out_len, const char *err_tail, const char *url,
+                      haul_error_t *err)
+{
+    if (status != 0) {
+        const char *nl = strrchr(err_tail, '\n');
+        const char *why = nl ? nl + 1 : err_tail;
+        if (strncmp(why, "ERROR: ", 7) == 0)
+            why += 7;
+        const char *noise = strstr(why, "; please report this issue"); /* not for this user */
+        int len = noise ? (int)(noise - why) : (int)strlen(why);
+        return herr_set(err, "ytdlp_failed", false, "yt-dlp could not read %s (exit %d): %.*s",
+                        url, status, len ? len : 10, len ? why : "no message");
+    }
+    if (out_len > RESOLVE_MAX_JSON)
+        return herr_set(err, "ytdlp_bad_output", false, "yt-dlp printed more than %u MiB for %s",
+                        RESOLVE_MAX_JSON >> 20, url);
+    return 0;
+}
+
 /* yt-dlp's output as a JSON object, or NULL with err set. */
 static json_t *load_object(const char *text, size_t len, haul_error_t *err)
 {
@@ -190,23 +209,20 @@ int resolve_parse(const char *text, size_t len, resolved_t *out, haul_error_t *e
     return rc;
 }
 
-size_t resolve_format_args(const char *sel, const char **argv, char *spec, size_t n)
+size_t resolve_format_args(const hls_format_t *f, const char **argv, char *spec, size_t n)
 {
-    if (!sel || !sel[0] || strcasecmp(sel, "best") == 0)
-        return 0;
-    if (strcasecmp(sel, "worst") == 0) {
+    switch (f->pick) {
+    case HLS_PICK_BEST:
+        return 0; /* yt-dlp's own default */
+    case HLS_PICK_WORST:
         snprintf(spec, n, "worst");
-    } else {
-        char *end = NULL;
-        double v = strtod(sel, &end);
-        if (end && (*end == 'p' || *end == 'P') && end[1] == '\0')
-            snprintf(spec, n, "bv*[height<=%.0f]+ba/b[height<=%.0f]/wv*+ba/w", v, v);
-        else if (end && end != sel) /* a bandwidth cap in bits/s: yt-dlp's tbr is kbit/s */
-            snprintf(spec, n, "b[tbr<=%.0f]/w",
-                     v * (*end == 'k' || *end == 'K' ? 1 : *end == 'm' || *end == 'M' ? 1000
-                                                                                      : 0.001));
-        else
-            return 0;
+        break;
+    case HLS_PICK_HEIGHT:
+        snprintf(spec, n, "bv*[height<=%.0f]+ba/b[height<=%.0f]/wv*+ba/w", f->limit, f->limit);
+        break;
+    case HLS_PICK_CAP: /* bits/s; yt-dlp's tbr is kbit/s */
+        snprintf(spec, n, "b[tbr<=%.0f]/w", f->limit / 1000);
+        break;
     }
     argv[0] = "-f";
     argv[1] = spec;

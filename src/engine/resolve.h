@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "engine/hls.h"
 
 #define RESOLVE_MAX_JSON (64u * 1024 * 1024) /* yt-dlp's output cap */
 #define RESOLVE_MAX_HEADERS 32
@@ -42,6 +43,14 @@ typedef struct resolved {
     int is_playlist;             /* the URL is a playlist of videos */
 } resolved_t;
 
+/* How a run of yt-dlp on url ended (proc.h's report): 0 when it printed
+ * something to parse, else -1 with err: "ytdlp_failed" with its own
+ * complaint (the last line of its stderr, without "ERROR: " and its advice
+ * to report bugs upstream), or "ytdlp_bad_output" when it printed more
+ * than RESOLVE_MAX_JSON. */
+int resolve_check_run(int status, size_t out_len, const char *err_tail, const char *url,
+                      haul_error_t *err);
+
 /* Parses yt-dlp's -J output (len bytes) into *out (caller frees with
  * resolved_free, also after a failure). Returns 0, or -1 with err:
  * "ytdlp_bad_output" (not JSON / no format), "ytdlp_unsupported" (a
@@ -67,10 +76,10 @@ int resolve_entries(const char *json, size_t len, resolved_entry_t **entries, si
 
 void resolved_entries_free(resolved_entry_t *entries, size_t n);
 
-/* The arguments yt-dlp gets for a job's format (see media.h): fills argv
- * (room for 8) after argv[0..] with "-f SPEC" when the format selects
- * something other than yt-dlp's default; spec is the buffer for it.
- * Returns the number of arguments added. */
-size_t resolve_format_args(const char *selector, const char **argv, char *spec, size_t n);
+/* The arguments yt-dlp gets for a job's format (parsed by hls.h's
+ * hls_parse_format): sets argv[0..1] to "-f SPEC" when the format selects
+ * something other than yt-dlp's default; spec (n bytes) holds SPEC.
+ * Returns the number of arguments set (0 or 2). */
+size_t resolve_format_args(const hls_format_t *f, const char **argv, char *spec, size_t n);
 
 #endif

@@ -79,22 +79,8 @@ static void on_resolved(void *ud, int status, const char *out, size_t out_len,
     size_t n = 0;
     char *title = NULL;
     int single = 0;
-    if (status != 0) {
-        const char *nl = strrchr(err_tail, '\n');
-        const char *why = nl ? nl + 1 : err_tail;
-        if (strncmp(why, "ERROR: ", 7) == 0)
-            why += 7;
-        const char *noise = strstr(why, "; please report this issue");
-        reply_error(req, 422, "ytdlp_failed", "url", "yt-dlp could not read %s (exit %d): %.*s",
-                    p->url, status, noise ? (int)(noise - why) : (int)strlen(why),
-                    why[0] ? why : "no message");
-        free_req(p);
-        return;
-    }
-    if (out_len > RESOLVE_MAX_JSON ||
+    if (resolve_check_run(status, out_len, err_tail, p->url, &err) != 0 ||
         resolve_entries(out ? out : "", out_len, &entries, &n, &title, &single, &err) != 0) {
-        if (!herr_isset(&err))
-            herr_set(&err, "ytdlp_bad_output", false, "yt-dlp printed too much");
         reply_error(req, 422, err.code, "url", "%s", err.message);
         free(title);
         free_req(p);

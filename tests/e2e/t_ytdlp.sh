@@ -39,7 +39,7 @@ ok "mode ytdlp: separate video and audio formats, fetched by haul and merged by 
 
 try "$HAUL" get "$ORIGIN/files/page/nothere.html" --mode ytdlp -d "$OUT/none" 2>"$T/none.err"
 [ "$RC" != 0 ] || fail "a missing page was accepted"
-assert_contains "names yt-dlp" "$T/none.err" "yt-dlp could not resolve"
+assert_contains "names yt-dlp" "$T/none.err" "yt-dlp could not read"
 assert_contains "with its words" "$T/none.err" "404"
 grep -q "please report" "$T/none.err" && fail "yt-dlp's bug-report advice reached the user: $(cat "$T/none.err")"
 ok "a page yt-dlp cannot resolve: an error naming yt-dlp, with its message"

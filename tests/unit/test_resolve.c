@@ -126,22 +126,60 @@ static void header_injection_dropped(void **st)
     resolved_free(&r);
 }
 
+/* The format as hls_parse_format reads it becomes yt-dlp's -f. */
+static size_t args_for(const char *format, const char **argv, char *spec, size_t n)
+{
+    hls_format_t f;
+    haul_error_t err;
+    assert_int_equal(hls_parse_format(format, &f, &err), 0);
+    return resolve_format_args(&f, argv, spec, n);
+}
+
 static void format_args(void **st)
 {
     (void)st;
     const char *argv[4] = {0};
     char spec[128];
-    assert_int_equal(resolve_format_args("best", argv, spec, sizeof spec), 0);
-    assert_int_equal(resolve_format_args("", argv, spec, sizeof spec), 0);
-    assert_int_equal(resolve_format_args("worst", argv, spec, sizeof spec), 2);
+    assert_int_equal(args_for("best", argv, spec, sizeof spec), 0);
+    assert_int_equal(args_for("", argv, spec, sizeof spec), 0);
+    assert_int_equal(args_for("worst", argv, spec, sizeof spec), 2);
     assert_string_equal(argv[0], "-f");
     assert_string_equal(argv[1], "worst");
-    assert_int_equal(resolve_format_args("720p", argv, spec, sizeof spec), 2);
-    assert_non_null(strstr(argv[1], "height<=720"));
-    assert_int_equal(resolve_format_args("800k", argv, spec, sizeof spec), 2);
-    assert_non_null(strstr(argv[1], "tbr<=800"));
-    assert_int_equal(resolve_format_args("2m", argv, spec, sizeof spec), 2);
-    assert_non_null(strstr(argv[1], "tbr<=2000"));
+    assert_int_equal(args_for("720P", argv, spec, sizeof spec), 2);
+    assert_non_null(strstr(argv[1], "height<=720]"));
+    assert_int_equal(args_for("800k", argv, spec, sizeof spec), 2);
+    assert_non_null(strstr(argv[1], "tbr<=800]"));
+    assert_int_equal(args_for("2.5m", argv, spec, sizeof spec), 2);
+    assert_non_null(strstr(argv[1], "tbr<=2500]"));
+    assert_int_equal(args_for("1500000", argv, spec, sizeof spec), 2);
+    assert_non_null(strstr(argv[1], "tbr<=1500]"));
+    hls_format_t f;
+    haul_error_t err;
+    assert_int_equal(hls_parse_format("72.5p", &f, &err), -1);
+    assert_string_equal(err.code, "bad_format");
+}
+
+/* How a run of yt-dlp ended: its complaint, trimmed, or its output cap. */
+static void run_checked(void **st)
+{
+    (void)st;
+    haul_error_t err;
+    herr_clear(&err);
+    assert_int_equal(resolve_check_run(0, 100, "", "http://h/p", &err), 0);
+    assert_int_equal(resolve_check_run(1, 0,
+                                       "WARNING: x\nERROR: [generic] Unable to download webpage: "
+                                       "HTTP Error 404; please report this issue on https://…",
+                                       "http://h/p", &err),
+                     -1);
+    assert_string_equal(err.code, "ytdlp_failed");
+    assert_non_null(strstr(err.message, "http://h/p (exit 1): [generic] Unable to download "
+                                        "webpage: HTTP Error 404"));
+    assert_null(strstr(err.message, "report"));
+    assert_null(strstr(err.message, "ERROR:"));
+    assert_int_equal(resolve_check_run(137, 0, "", "http://h/p", &err), -1);
+    assert_non_null(strstr(err.message, "no message"));
+    assert_int_equal(resolve_check_run(0, RESOLVE_MAX_JSON + 1, "", "http://h/p", &err), -1);
+    assert_string_equal(err.code, "ytdlp_bad_output");
 }
 
 int main(void)
@@ -153,6 +191,7 @@ int main(void)
         cmocka_unit_test(refused),
         cmocka_unit_test(header_injection_dropped),
         cmocka_unit_test(format_args),
+        cmocka_unit_test(run_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
