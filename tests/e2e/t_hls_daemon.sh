@@ -16,7 +16,8 @@ want=$(cat "$MEDIA/plain/expected.sha256")
 finished_frags() {
     local wd=$D_DIR/.haul-tmp/$1 joined=0 f
     if [ -f "$wd/video.state" ]; then
-        joined=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["joined"])' "$wd/video.state")
+        # the record's two copies, one a line: the newer one counts
+        joined=$(python3 -c 'import json,sys; print(max(json.loads(l)["joined"] for l in open(sys.argv[1]) if l.strip()))' "$wd/video.state")
     fi
     for ((f = 0; f < joined; f++)); do echo "$f"; done
     for f in "$wd"/video.[0-9]*; do
